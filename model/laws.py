@@ -1,0 +1,218 @@
+"""Laws of the model, stated as pure functions that return whether they hold.
+
+Purpose: the properties a reviewer can cite and a checker can test: the batch refinement law
+(DESIGN.md section 4) and the mark transition table. Hypothesis tests call these functions on
+generated states; CrossHair checks the ``check_*`` functions, whose arguments are small builtin
+values, symbolically.
+
+Promises: pure; every ``check_*`` function's postcondition is ``__return__`` (the law holds).
+"""
+
+from __future__ import annotations
+
+from model import rfc, strict
+from model.conn import Ctx
+from model.ops import BatchOp, BatchResult, InvalidType, SubmitBatch, batch_kind
+from model.provider import ProviderSpec, Scripted
+from model.registry import register
+from model.state import LayerState, Record, initial_state, mark_of
+from model.step import step
+from model.vocab import Callback, Mark, OpType, Profile
+
+
+def sequential_results(
+    state: LayerState, ops: tuple[BatchOp, ...], now: int
+) -> tuple[LayerState, tuple[BatchResult, ...]]:
+    """The ops of a batch applied one by one through the single-op API, under one lock, with each
+    result in the form a batch op reports it (for UPD: 0 or the no-data errno, plus the timestamp
+    under strict; for DEL, FLUSH and an invalid type what the batch row says)."""
+    results: list[BatchResult] = []
+    for op in ops:
+        if state.profile is Profile.STRICT:
+            state, _, result = strict.apply_op(state, op, now)
+        else:
+            state, result = _rfc_single(state, op, now)
+        results.append(result)
+    return state, tuple(results)
+
+
+def _rfc_single(state: LayerState, op: BatchOp, now: int) -> tuple[LayerState, BatchResult]:
+    kind = op.kind
+    if isinstance(kind, InvalidType):
+        return state, BatchResult(error=22)
+    if kind is OpType.ADD:
+        state, _, error = rfc.add(state, op.ctx)
+    elif kind is OpType.DEL:
+        state, _ = rfc.delete(state, op.ctx)
+        error = 0
+    elif kind is OpType.UPD:
+        state, _, stamp = rfc.update(state, op.ctx, now)
+        error = 0 if stamp else rfc.upd_no_data(state.profile)
+    elif kind is OpType.POLICY:
+        state, _, allowed = rfc.can_offload(state, op.ctx)
+        error = 0 if allowed else 1
+    elif kind is OpType.FLUSH:
+        state, _ = rfc.flush(state)
+        error = 0
+    else:
+        state, _, error = rfc.established(state, op.ctx)
+    return state, BatchResult(error=error)
+
+
+def batch_refines(state: LayerState, ops: tuple[BatchOp, ...], now: int) -> bool:
+    """The batch refinement law at ``state``: submitting ``ops`` gives the same per-op results,
+    the same records and the same provider states as ``sequential_results``. The trace is not
+    compared: calling a native provider once per batch instead of once per op is the point.
+
+    Under strict it holds whenever every native provider is coherent (its ``batch_submit`` writes
+    what its per-op callbacks answer); under rfc-v1 and rfc-v2 it fails (erratum E-BATCH-LAW).
+    """
+    batched, observation = step(state, SubmitBatch(ops=ops), now)
+    single, expected = sequential_results(state, ops, now)
+    return (
+        observation.result == expected
+        and batched.records.as_dict() == single.records.as_dict()
+        and batched.pstates == single.pstates
+    )
+
+
+def mark_after(profile: Profile, before: Mark, kind: OpType, succeeded: bool) -> Mark:
+    """The mark transition table: a connection's mark after a dispatched op of ``kind`` whose
+    result was 0 (``succeeded``) or not, with the private slot present.
+
+    rfc profiles: ADD success -> ADDED from any mark (so EST falls back, E-READD-EST), failure keeps
+    the mark; DEL -> NONE; EST from ADDED -> EST (it cannot fail); UPD, POLICY, FLUSH keep the mark.
+    strict: ADD from NONE -> ADDED on success (from ADDED or EST the layer answers EEXIST and keeps
+    it); DEL -> NONE; EST from ADDED -> EST on success, else ADDED; FLUSH -> NONE; UPD and POLICY
+    keep it. EST from NONE or EST keeps the mark in every profile (EALREADY).
+
+    post: kind is not OpType.DEL or __return__ is Mark.NONE
+    post: kind not in (OpType.UPD, OpType.POLICY) or __return__ is before
+    post: succeeded or __return__ in (before, Mark.NONE)
+    """
+    # crosshair: per_condition_timeout=10
+    if kind is OpType.DEL:
+        return Mark.NONE
+    if kind is OpType.ADD:
+        if profile is Profile.STRICT and before is not Mark.NONE:
+            return before
+        return Mark.ADDED if succeeded else before
+    if kind is OpType.EST:
+        return Mark.EST if before is Mark.ADDED and succeeded else before
+    if kind is OpType.FLUSH and profile is Profile.STRICT:
+        return Mark.NONE
+    return before
+
+
+def _one_provider_state(profile: Profile, before: Mark, add_error: int, native: bool) -> LayerState:
+    callbacks = frozenset(Callback) if native else frozenset(Callback) - {Callback.BATCH}
+    behaviour = Scripted(add_table=((0, add_error),), has_can=True)
+    world = (ProviderSpec(name="p0", callbacks=callbacks, behaviour=behaviour),)
+    state, _, _ = register(initial_state(profile, world, backend="tuple"), 0)
+    if before is Mark.NONE:
+        return state
+    holders = frozenset({0}) if profile is Profile.STRICT else frozenset()
+    return state.with_record(0, Record(mark=before, holders=holders))
+
+
+def check_mark_transitions(profile_index: int, before_index: int, raw_kind: int, add_error: int, native: bool) -> bool:
+    """Every single op on a one-provider layer moves the mark as ``mark_after`` says.
+
+    pre: 0 <= profile_index <= 2
+    pre: 0 <= before_index <= 2
+    pre: 0 <= raw_kind <= 5
+    post: __return__
+    """
+    # crosshair: per_condition_timeout=60
+    profile = tuple(Profile)[profile_index]
+    before = Mark(before_index)
+    kind = OpType(raw_kind)
+    state = _one_provider_state(profile, before, add_error, native)
+    op = BatchOp(kind=kind, ctx=Ctx.of(0))
+    if profile is Profile.STRICT:
+        after, _, result = strict.apply_op(state, op, 0)
+    else:
+        after, result = _rfc_single(state, op, 0)
+    return mark_of(after, 0) == mark_after(profile, before, kind, result.error == 0)
+
+
+def check_strict_batch_refines(  # noqa: PLR0917 (CrossHair passes arguments positionally)
+    add_errors: tuple[int, int],
+    stamps: tuple[int, int],
+    allowed: tuple[bool, bool],
+    native: tuple[bool, bool],
+    kinds: tuple[int, int, int],
+    conns: tuple[int, int, int],
+) -> bool:
+    """The batch refinement law under strict, for two coherent scripted providers (native or not)
+    and a batch of three ops (any type value, connections 0 and 1) on a fresh layer.
+
+    pre: all(0 <= c <= 1 for c in conns)
+    pre: all(-1 <= k <= 6 for k in kinds)
+    post: __return__
+    """
+    # crosshair: per_condition_timeout=90
+    world = tuple(
+        ProviderSpec(
+            name=f"p{i}",
+            callbacks=frozenset(Callback) if native[i] else frozenset(Callback) - {Callback.BATCH},
+            behaviour=Scripted(
+                can_table=((0, allowed[i]),), add_table=((0, add_errors[i]),), upd_table=((0, stamps[i]),)
+            ),
+        )
+        for i in range(2)
+    )
+    state = initial_state(Profile.STRICT, world, backend="tuple")
+    for ident in range(2):
+        state, _, _ = register(state, ident)
+    ops = tuple(BatchOp(kind=batch_kind(k), ctx=Ctx.of(c)) for k, c in zip(kinds, conns, strict=True))
+    return batch_refines(state, ops, 1)
+
+
+def _native_world(profile: Profile, add_error: int, stamp: int, native: bool) -> LayerState:
+    callbacks = frozenset(Callback) if native else frozenset(Callback) - {Callback.BATCH}
+    behaviour = Scripted(add_table=((0, add_error),), upd_table=((0, stamp),), batch_errors=((0, add_error),))
+    state, _, _ = register(
+        initial_state(profile, (ProviderSpec(name="p0", callbacks=callbacks, behaviour=behaviour),), backend="tuple"), 0
+    )
+    return state
+
+
+def check_rfc_hides_native_errors(add_error: int) -> bool:
+    """Under rfc-v1 and rfc-v2, whatever a native provider writes into a batch ADD, the op answers 0
+    and the connection is marked ADDED (erratum E-BATCH-LOST).
+
+    post: __return__
+    """
+    # crosshair: per_condition_timeout=30
+    ops = (BatchOp(kind=OpType.ADD, ctx=Ctx.of(0)),)
+    for profile in (Profile.RFC_V1, Profile.RFC_V2):
+        after, observation = step(_native_world(profile, add_error, 0, True), SubmitBatch(ops=ops), 1)
+        if observation.result != (BatchResult(error=0),) or mark_of(after, 0) is not Mark.ADDED:
+            return False
+    return True
+
+
+def check_rfc_versions_differ_only_in_upd(
+    kinds: tuple[int, int, int], add_error: int, stamp: int, native: bool
+) -> bool:
+    """rfc-v1 and rfc-v2 give the same batch results, traces and marks, except that a UPD op with no
+    timestamp answers ENODATA in v1 and EIO in v2.
+
+    pre: all(-1 <= k <= 6 for k in kinds)
+    post: __return__
+    """
+    # crosshair: per_condition_timeout=60
+    ops = tuple(BatchOp(kind=batch_kind(k), ctx=Ctx.of(0)) for k in kinds)
+    after1, seen1 = step(_native_world(Profile.RFC_V1, add_error, stamp, native), SubmitBatch(ops=ops), 1)
+    after2, seen2 = step(_native_world(Profile.RFC_V2, add_error, stamp, native), SubmitBatch(ops=ops), 1)
+    if seen1.trace != seen2.trace or mark_of(after1, 0) is not mark_of(after2, 0):
+        return False
+    assert isinstance(seen1.result, tuple) and isinstance(seen2.result, tuple)
+    for op, r1, r2 in zip(ops, seen1.result, seen2.result, strict=True):
+        if op.kind is OpType.UPD and r1.error == 61:
+            if r2.error != 5:
+                return False
+        elif r1 != r2:
+            return False
+    return True
