@@ -1,0 +1,69 @@
+"""Command line of the conformance suite: ``python -m conformance <command>``.
+
+Purpose: the user-facing entry points of DESIGN.md section 5. ``scenarios`` reads scenarios on
+stdin and writes results on stdout.
+
+Promises: bad arguments exit with status 2 and a message naming the problem; results are written
+one JSON object per line and flushed per line, so a driving program can interleave.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from conformance import contracts, docs_check
+from conformance.bench import report
+from conformance.errata_page import render
+from conformance.model_target import run_on_model
+from conformance.runner import Target, answer_all
+from model.vocab import Profile
+
+TARGETS: dict[str, Target] = {"model": run_on_model}
+
+
+def _profile(text: str) -> Profile:
+    try:
+        return Profile.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m conformance``."""
+    top = argparse.ArgumentParser(prog="python -m conformance", description="ct-offload conformance suite")
+    commands = top.add_subparsers(dest="command", required=True)
+    scen = commands.add_parser("scenarios", help="run scenarios (JSON lines on stdin) and print results")
+    scen.add_argument("--profile", required=True, type=_profile, help="rfc-v1, rfc-v2 or strict")
+    scen.add_argument("--target", default="model", choices=sorted(TARGETS), help="what runs them (default: model)")
+    con = commands.add_parser("contracts", help="check the model's contracts with CrossHair and report each")
+    con.add_argument("--report", help="also write the report (markdown) to this file")
+    con.add_argument("--jobs", type=int, default=2, help="contracts checked at once (default: 2)")
+    bench = commands.add_parser("bench", help="run the benchmarks and report ratios measured in one run")
+    bench.add_argument("--report", help="also write the report (markdown) to this file")
+    bench.add_argument("only", nargs="*", help="benchmarks to run (default: all)")
+    commands.add_parser("docs-check", help="check that docs/ cites rules and functions the model has")
+    commands.add_parser("errata", help="print docs/errata.rst, generated from conformance/errata.py")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = parser().parse_args(argv)
+    if args.command == "scenarios":
+        for result in answer_all(sys.stdin, TARGETS[args.target], args.profile):
+            sys.stdout.write(json.dumps(result) + "\n")
+            sys.stdout.flush()
+        return 0
+    if args.command == "contracts":
+        return contracts.main(args.report, args.jobs)
+    if args.command == "bench":
+        return report.main(args.report, args.only)
+    if args.command == "docs-check":
+        return docs_check.main()
+    if args.command == "errata":
+        sys.stdout.write(render())
+        return 0
+    raise AssertionError(f"unhandled command {args.command!r}")

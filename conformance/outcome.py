@@ -1,0 +1,83 @@
+"""What running a scenario yields, and its JSON form in the scenario protocol.
+
+Purpose: every target (model, impl, an external program) produces an ``Outcome``; comparing two
+targets is comparing two Outcomes, and the protocol's result object is ``encode(outcome)``.
+
+Promises: ``encode`` follows DESIGN.md section 5 exactly: trace entries are
+``[provider, callback, conn]`` (for batch, the list of ``[TYPE, CONN]`` handed over, TYPE a name or
+the raw integer of an invalid type); returns are errno / timestamp / bool / null / list of errors;
+marks map every connection named so far (as a string) to "NONE", "ADDED" or "EST"; ``timestamps``
+appears only when the scenario asked for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, assert_never
+
+from model.ops import BatchOp, BatchResult, Call, InvalidType, Result
+from model.vocab import Mark, OpType
+
+JSON = Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """The observable of a whole scenario."""
+
+    id: JSON
+    initial_register: tuple[int, ...]
+    trace: tuple[Call, ...]
+    returns: tuple[Result, ...]
+    marks: tuple[tuple[tuple[int, Mark], ...], ...]
+    batch_timestamps: bool = False
+
+
+def encode_op(op: BatchOp) -> list[JSON]:
+    """``[TYPE, CONN]`` for one batch op."""
+    kind = op.kind
+    word: JSON
+    match kind:
+        case InvalidType(raw=raw):
+            word = raw
+        case OpType():
+            word = kind.name
+        case _:
+            assert_never(kind)
+    return [word, op.conn_id]
+
+
+def encode_call(call: Call) -> list[JSON]:
+    """``[provider, callback, conn]`` for one trace entry."""
+    third: JSON = call.conn if call.batch is None else [encode_op(op) for op in call.batch]
+    return [call.provider, call.callback.value, third]
+
+
+def encode_result(result: Result) -> JSON:
+    """The protocol's form of one step's return value."""
+    if isinstance(result, tuple):
+        return [int(r.error) for r in result if isinstance(r, BatchResult)]
+    if isinstance(result, bool) or result is None:
+        return result
+    return int(result)
+
+
+def encode_timestamps(result: Result) -> JSON:
+    """The per-op timestamps of a batch's results (the ``timestamps`` extension), else None."""
+    if isinstance(result, tuple):
+        return [int(r.last_used) for r in result if isinstance(r, BatchResult)]
+    return None
+
+
+def encode(outcome: Outcome) -> dict[str, JSON]:
+    """The protocol's result object for ``outcome``."""
+    obj: dict[str, JSON] = {
+        "id": outcome.id,
+        "initial_register": [int(code) for code in outcome.initial_register],
+        "trace": [encode_call(call) for call in outcome.trace],
+        "returns": [encode_result(result) for result in outcome.returns],
+        "marks": [{str(conn): mark.name for conn, mark in step} for step in outcome.marks],
+    }
+    if outcome.batch_timestamps:
+        obj["timestamps"] = [encode_timestamps(result) for result in outcome.returns]
+    return obj

@@ -1,0 +1,94 @@
+"""Hypothesis strategies for scenario-protocol objects, biased towards the interesting corners.
+
+Purpose: one generator of scenarios shared by the property tests, the external checker and the
+vector generator. Connections come from a small pool (0-3) so ops collide on the same connection
+often; providers come from a small set of names so duplicate registrations happen; op type values
+include invalid ones; tables cover only part of the pool so defaults are exercised.
+
+Promises: every generated object is a valid scenario (``parse_scenario`` accepts it); with
+``coherent=True`` no native provider's ``batch_submit`` disagrees with its per-op callbacks (no
+``batch_errors``, no raising ``batch_submit``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from model.vocab import PER_OP_CALLBACKS, Callback, OpType
+
+JSON = Any
+CONNS = st.integers(min_value=0, max_value=3)
+_CALLBACK_NAMES = [cb.value for cb in PER_OP_CALLBACKS]
+_ERRNOS = st.sampled_from([0, 0, 0, 1, 5, 11, 12, 17, 22, 28, 61, 95, 114])
+_STAMPS = st.sampled_from([0, 0, -1, 1, 7, 1000, 2**40])
+
+
+def _table(values: st.SearchStrategy[JSON]) -> st.SearchStrategy[dict[str, JSON]]:
+    return st.dictionaries(CONNS.map(str), values, max_size=3)
+
+
+@st.composite
+def provider(draw: st.DrawFn, *, coherent: bool = False) -> dict[str, JSON]:
+    """One provider declaration (scripted, occasionally the dummy)."""
+    if draw(st.integers(0, 9)) == 0:
+        return {"name": draw(st.sampled_from(["dummy", "d2"])), "kind": "dummy"}
+    decl: dict[str, JSON] = {"name": draw(st.sampled_from(["a", "b", "c", "d", "e"]))}
+    callbacks = draw(st.lists(st.sampled_from(_CALLBACK_NAMES), unique=True))
+    decl["callbacks"] = callbacks
+    if draw(st.booleans()):
+        decl["batch"] = True
+    if draw(st.integers(0, 4)) == 0:
+        decl["init"] = draw(st.sampled_from([0, 0, 12, 19]))
+    for key, values in (("can", st.booleans()), ("add", _ERRNOS), ("upd", _STAMPS)):
+        table = draw(_table(values))
+        if table:
+            decl[key] = table
+    if decl.get("batch") and not coherent and draw(st.booleans()):
+        decl["batch_errors"] = draw(st.dictionaries(st.integers(0, 5).map(str), _ERRNOS, max_size=3))
+    raisable = list(callbacks) + (["batch"] if decl.get("batch") and not coherent else [])
+    if raisable and draw(st.integers(0, 5)) == 0:
+        decl["raises"] = draw(st.lists(st.sampled_from(raisable), unique=True, max_size=2))
+    return decl
+
+
+def batch_op() -> st.SearchStrategy[list[JSON]]:
+    """``[TYPE, CONN]``: mostly valid names, sometimes invalid integers, sometimes a NULL conn."""
+    names = st.sampled_from([t.name for t in OpType])
+    kinds: st.SearchStrategy[JSON] = st.one_of(names, names, names, st.sampled_from([6, 7, -1, 255]))
+    conn: st.SearchStrategy[JSON] = st.one_of(CONNS, CONNS, CONNS, st.none())
+    return st.tuples(kinds, conn).map(list)
+
+
+@st.composite
+def step(draw: st.DrawFn, n_providers: int) -> dict[str, JSON]:
+    """One step."""
+    words = ["add", "add", "del", "upd", "est", "est", "can", "flush", "batch", "batch", "batch"]
+    if n_providers:
+        words += ["register", "unregister"]
+    word = draw(st.sampled_from(words))
+    if word in ("add", "del", "upd", "est", "can"):
+        return {"do": word, "conn": draw(CONNS)}
+    if word == "batch":
+        return {"do": "batch", "ops": draw(st.lists(batch_op(), max_size=6))}
+    if word in ("register", "unregister"):
+        return {"do": word, "provider": draw(st.integers(0, n_providers - 1))}
+    return {"do": word}
+
+
+@st.composite
+def scenario(draw: st.DrawFn, *, coherent: bool = False, max_steps: int = 8) -> dict[str, JSON]:
+    """A whole scenario."""
+    providers = draw(st.lists(provider(coherent=coherent), max_size=3))
+    steps = draw(st.lists(step(len(providers)), max_size=max_steps))
+    obj: dict[str, JSON] = {"id": draw(st.integers(0, 10**6)), "providers": providers, "steps": steps}
+    if draw(st.integers(0, 5)) == 0:
+        obj["private_slot"] = False
+    if draw(st.integers(0, 5)) == 0:
+        obj["register_all_at_start"] = False
+    return obj
+
+
+#: Every callback name, for tests that need them.
+ALL_CALLBACKS = tuple(cb.value for cb in Callback)
