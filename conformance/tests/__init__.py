@@ -1,0 +1,1 @@
+"""Tests of the ct-offload project (pytest collects them from here)."""
