@@ -1,0 +1,155 @@
+"""Batches of ops: ``struct ct_offload_op`` and ``struct ct_offload_op_batch`` of lib/ct-offload.h.
+
+Purpose: the caller fills a ``Batch`` with ``add`` and hands it to ``OffloadLayer.submit``, which
+writes every entry's result into it; ``results`` reads them back. A native provider's
+``batch_submit`` receives a list of ``BatchEntry`` and writes its answers into them.
+
+Promises:
+
+- ``add`` checks its arguments (TypeError naming the bad one; the batch is then unchanged) and
+  converts a raw int type with ``model.ops.batch_kind``, so an out-of-range value becomes
+  ``InvalidType`` (the layer answers it EINVAL);
+- an entry's ``error`` and ``last_used`` start at 0 (``ct_offload_op_batch_add`` zeroes ``error``;
+  ``last_used`` is the field the C struct lacks, used for UPD under the strict profile only);
+- ``allocated`` follows the C growth: 0 while empty, then 8, doubling whenever full; ``clear``
+  makes the batch empty again (``ct_offload_op_batch_destroy`` then ``_init``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from model.conn import Ctx
+from model.ops import BatchKind, BatchOp, BatchResult, InvalidType, batch_kind
+from model.vocab import OpType
+
+#: ``CT_OFFLOAD_BATCH_INITIAL_SIZE``.
+INITIAL_SIZE = 8
+
+
+@dataclass(slots=True)
+class BatchEntry:
+    """One op of a batch and its result: ``struct ct_offload_op`` plus ``last_used`` and ``index``.
+
+    ``index`` is the op's position in the batch the caller submitted; the strict profile hands a
+    native provider copies of some ops of a batch, and each copy keeps the index of its original
+    (a batch of one built by the layer for the single-op API has index -1: no batch position).
+    """
+
+    kind: BatchKind
+    ctx: Ctx
+    error: int = 0
+    last_used: int = 0
+    index: int = 0
+
+    @property
+    def conn_id(self) -> int | None:
+        """The op's connection identity (None for a NULL conn)."""
+        return self.ctx.conn_id
+
+    def op(self) -> BatchOp:
+        """The op as the shared op algebra spells it."""
+        return BatchOp(kind=self.kind, ctx=self.ctx)
+
+    def result(self) -> BatchResult:
+        """The entry's result as the shared op algebra spells it."""
+        return BatchResult(error=self.error, last_used=self.last_used)
+
+
+def as_kind(kind: object, what: str = "kind") -> BatchKind:
+    """``kind`` as a ``BatchKind``: an OpType or InvalidType as is, an int through ``batch_kind``.
+
+    A bool or any other type raises TypeError naming ``what``.
+    """
+    if isinstance(kind, OpType | InvalidType):
+        return kind
+    if isinstance(kind, bool) or not isinstance(kind, int):
+        raise TypeError(f"{what} must be an OpType or an int, got {type(kind).__name__}")
+    return batch_kind(kind)
+
+
+class Batch:
+    """``struct ct_offload_op_batch``: the ops to submit, in order, and their results afterwards."""
+
+    __slots__ = ("_allocated", "_entries")
+
+    def __init__(self, ops: Iterable[BatchOp] = ()) -> None:
+        """An empty batch (``ct_offload_op_batch_init``), then ``add`` for each of ``ops``."""
+        self._entries: list[BatchEntry] = []
+        self._allocated = 0
+        for op in ops:
+            if not isinstance(op, BatchOp):
+                raise TypeError(f"Batch(ops): expected model.ops.BatchOp items, got {type(op).__name__}")
+            self.add(op.kind, op.ctx)
+
+    def add(self, kind: BatchKind | int, ctx: Ctx) -> BatchEntry:
+        """Append one op (``ct_offload_op_batch_add``) and return its entry."""
+        checked = as_kind(kind, "Batch.add: kind")
+        if not isinstance(ctx, Ctx):
+            raise TypeError(f"Batch.add: ctx must be a model.conn.Ctx, got {type(ctx).__name__}")
+        if len(self._entries) == self._allocated:
+            self._allocated = self._allocated * 2 if self._allocated else INITIAL_SIZE
+        entry = BatchEntry(kind=checked, ctx=ctx, index=len(self._entries))
+        self._entries.append(entry)
+        return entry
+
+    def __len__(self) -> int:
+        """``ct_offload_op_batch_len``."""
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[BatchEntry]:
+        """The entries in order (``CT_OFFLOAD_BATCH_OP_FOR_EACH``)."""
+        return iter(tuple(self._entries))
+
+    @property
+    def allocated(self) -> int:
+        """``ct_offload_op_batch_size``: the capacity the C code would have allocated."""
+        return self._allocated
+
+    @property
+    def entries(self) -> tuple[BatchEntry, ...]:
+        """The entries in order (the objects themselves: the layer writes results into them)."""
+        return tuple(self._entries)
+
+    def ops(self) -> tuple[BatchOp, ...]:
+        """The ops in order, without their results."""
+        return tuple(entry.op() for entry in self._entries)
+
+    def results(self) -> tuple[BatchResult, ...]:
+        """Every entry's result in order (meaningful after ``OffloadLayer.submit``)."""
+        return tuple(entry.result() for entry in self._entries)
+
+    def clear(self) -> None:
+        """Make the batch empty for reuse (``ct_offload_op_batch_destroy`` then ``_init``)."""
+        self._entries = []
+        self._allocated = 0
+
+    def __repr__(self) -> str:
+        """``Batch([ADD 3, UPD 4])``."""
+        return f"Batch([{', '.join(_describe(entry) for entry in self._entries)}])"
+
+
+def _describe(entry: BatchEntry) -> str:
+    kind = entry.kind.name if isinstance(entry.kind, OpType) else str(entry.kind.raw)
+    return f"{kind} {entry.conn_id}"
+
+
+def checked_entries(batch: object) -> list[BatchEntry]:
+    """The entries of ``batch`` for ``OffloadLayer.submit``, each checked again.
+
+    Entries are mutable, so a caller may have changed one since ``add``: a kind that is a raw int
+    is converted (the entry is updated); anything else raises TypeError naming the entry, and then
+    no entry has changed.
+    """
+    if not isinstance(batch, Batch):
+        raise TypeError(f"OffloadLayer.submit: batch must be an impl.batch.Batch, got {type(batch).__name__}")
+    entries = list(batch.entries)
+    kinds = []
+    for position, entry in enumerate(entries):
+        if not isinstance(entry.ctx, Ctx):
+            raise TypeError(f"OffloadLayer.submit: entry {position}: ctx must be a model.conn.Ctx")
+        kinds.append(as_kind(entry.kind, f"OffloadLayer.submit: entry {position}: kind"))
+    for entry, kind in zip(entries, kinds, strict=True):
+        entry.kind = kind
+    return entries

@@ -1,0 +1,59 @@
+"""The layer's single lock (``ct_offload_mutex``), which knows its owner and refuses re-entry.
+
+Purpose: every locked method of ``OffloadLayer`` runs under one ``LayerLock``, and every provider
+callback runs while it is held. A callback that calls back into a locked method of the same layer
+would deadlock on a plain mutex (as it would in the C code); here it gets ``LayerReentryError``.
+
+Promises: ``acquire`` raises ``LayerReentryError`` (without blocking) when the calling thread
+already holds the lock, and otherwise blocks until it holds it; ``release`` gives it up. Re-entry
+from another thread that a callback waits for cannot be detected and deadlocks, as in C.
+"""
+
+from __future__ import annotations
+
+import threading
+
+
+class LayerReentryError(RuntimeError):
+    """A provider callback called a locked method of the layer that is calling it."""
+
+    def __init__(self, method: str) -> None:
+        """The error for a re-entrant call of ``OffloadLayer.<method>``."""
+        super().__init__(
+            f"OffloadLayer.{method}() was called from inside a provider callback: this thread already "
+            "holds the layer's lock, and a callback must not call back into the layer's locked methods "
+            "(mark(), is_offloaded(), is_established(), holders(), marks() and registered() are safe to "
+            "call from a callback)"
+        )
+        self.method = method
+
+
+class LayerLock:
+    """A non-reentrant mutex that records which thread holds it."""
+
+    __slots__ = ("_lock", "_owner")
+
+    def __init__(self) -> None:
+        """An unlocked lock."""
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+
+    def acquire(self, method: str) -> None:
+        """Take the lock for ``OffloadLayer.<method>``; LayerReentryError if this thread holds it.
+
+        Only the owning thread ever writes its own id into ``_owner``, so the check cannot race.
+        """
+        me = threading.get_ident()
+        if self._owner == me:
+            raise LayerReentryError(method)
+        self._lock.acquire()
+        self._owner = me
+
+    def release(self) -> None:
+        """Give the lock up (the caller holds it)."""
+        self._owner = None
+        self._lock.release()
+
+    def held_by_caller(self) -> bool:
+        """Whether the calling thread holds the lock (that is, is inside a provider callback)."""
+        return self._owner == threading.get_ident()

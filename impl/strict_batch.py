@@ -1,0 +1,108 @@
+"""Batch submission under the strict profile (docs/spec.rst, STRICT-SEGMENT and STRICT-BATCH).
+
+Purpose: a batch is cut into runs in which no two ops name the same connection; each run is
+decided with the rules of ``impl.strict_rules`` that the single-op API also uses, so the two paths
+cannot drift apart, while a native provider is called once per run instead of once per op.
+
+Promises: every entry of the caller's batch gets exactly one result (its ``error``, and for UPD its
+``last_used``); a native provider is handed its own fresh copies of the ops it is a target of, so
+what it writes is its verdict and nobody else's, and is never overwritten; the caller's entries
+are written only in the effect step, after every provider of the run has answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from impl.batch import BatchEntry
+from impl.calls import call_batch
+from impl.marks import MarkTable
+from impl.provider import OffloadClass
+from impl.strict_rules import EIO, Targets, Verdict, ask, effect, gate, stops_early, verdict_of
+from model.ops import BatchResult
+from model.vocab import OpType
+
+
+def segments(entries: Sequence[BatchEntry]) -> list[list[int]]:
+    """STRICT-SEGMENT: the runs of a batch, as lists of positions.
+
+    A run ends before an op naming a connection the run already names, and a FLUSH is a run of its
+    own. An op of invalid type or with a NULL connection names no connection (the gate answers it
+    whatever the run holds).
+    """
+    runs: list[list[int]] = []
+    run: list[int] = []
+    named: set[int] = set()
+    for position, entry in enumerate(entries):
+        if entry.kind is OpType.FLUSH:
+            if run:
+                runs.append(run)
+            runs.append([position])
+            run, named = [], set()
+            continue
+        conn_id = entry.conn_id if isinstance(entry.kind, OpType) else None
+        if conn_id is not None and conn_id in named:
+            runs.append(run)
+            run, named = [], set()
+        run.append(position)
+        if conn_id is not None:
+            named.add(conn_id)
+    if run:
+        runs.append(run)
+    return runs
+
+
+def submit_run(
+    classes: tuple[OffloadClass, ...], run: Sequence[BatchEntry], marks: MarkTable, *, private_slot: bool
+) -> None:
+    """STRICT-BATCH for one run: gate every op, natives first, then the others op by op, then effects.
+
+    Every native target of an op is handed it (POLICY included); the stop of STRICT-POLICY-STOP
+    applies when the op's targets are then walked in registration order, so a non-native target
+    after one that took the connection is not asked.
+    """
+    gates = [gate(entry.kind, entry.ctx, classes, marks, private_slot=private_slot) for entry in run]
+    # The ops the providers decide: position in the run -> their targets.
+    open_ops = {i: gated for i, gated in enumerate(gates) if isinstance(gated, Targets)}
+    verdicts: dict[int, dict[OffloadClass, Verdict]] = {i: {} for i in open_ops}
+
+    # Each native provider, in registration order: one batch_submit with its own copies of the ops
+    # of the run it is a target of (no call when there are none).
+    for cls in classes:
+        if cls.batch_submit is None:
+            continue
+        picked = [i for i, targets in open_ops.items() if cls in targets.classes]
+        if not picked:
+            continue
+        copies = [BatchEntry(kind=run[i].kind, ctx=run[i].ctx, index=run[i].index) for i in picked]
+        answered = call_batch(cls.batch_submit, copies)
+        for i, copy in zip(picked, copies, strict=True):
+            verdicts[i][cls] = verdict_of(copy) if answered else Verdict(EIO)
+
+    # Then op by op, the targets in registration order as on the single-op path: a native's
+    # verdict is the one it just wrote, any other target is asked through its per-op callbacks;
+    # POLICY stops at the first target that takes the connection (STRICT-POLICY-STOP).
+    asked: dict[int, list[tuple[OffloadClass, Verdict]]] = {}
+    for i, targets in open_ops.items():
+        asked[i] = []
+        for cls in targets.classes:
+            verdict = verdicts[i][cls] if cls.batch_submit is not None else ask(cls, targets.kind, run[i].ctx)
+            asked[i].append((cls, verdict))
+            if stops_early(targets.kind) and verdict.error == 0:
+                break
+
+    # Effects, op by op; only now are the caller's entries written.
+    for i, (entry, gated) in enumerate(zip(run, gates, strict=True)):
+        if isinstance(gated, Targets):
+            result = effect(marks, gated.kind, entry.ctx, asked[i])
+        else:
+            result = BatchResult(error=gated)
+        entry.error, entry.last_used = result.error, result.last_used
+
+
+def submit_batch(
+    classes: tuple[OffloadClass, ...], entries: Sequence[BatchEntry], marks: MarkTable, *, private_slot: bool
+) -> None:
+    """STRICT-BATCH: every run of ``entries`` in order (an empty batch calls nobody)."""
+    for run in segments(entries):
+        submit_run(classes, [entries[i] for i in run], marks, private_slot=private_slot)
