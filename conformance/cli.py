@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from conformance import contracts, docs_check
 from conformance.bench import report
 from conformance.errata_page import render
+from conformance.impl_target import run_on_impl
 from conformance.model_target import run_on_model
 from conformance.runner import Target, answer_all
 from model.vocab import Profile
 
-TARGETS: dict[str, Target] = {"model": run_on_model}
+TARGETS: dict[str, Target] = {"model": run_on_model, "impl": run_on_impl}
 
 
 def _profile(text: str) -> Profile:

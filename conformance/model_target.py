@@ -1,28 +1,27 @@
 """The model as a scenario target: build the world from the declarations and step through it.
 
 Purpose: ``python -m conformance scenarios --target model`` and every comparison against the model
-go through ``run_on_model``.
+go through ``ModelRunner``.
 
 Promises: the scenario's providers become ``model.provider`` specs with exactly the declared
-callbacks; registration at start, then each step, goes through ``model.step.step``.
+callbacks; every op goes through ``model.step.step``.
 """
 
 from __future__ import annotations
 
-from conformance.outcome import Outcome
+from conformance.outcome import Outcome, run_scenario
 from conformance.scenario import ProviderDecl, Scenario
-from model.ops import Call, Register, Result
+from model.ops import Call, LayerOp, Result
 from model.provider import ProviderSpec, Scripted, dummy_spec
-from model.state import initial_state, mark_of
+from model.state import LayerState, initial_state, mark_of
 from model.step import step
 from model.vocab import Callback, Mark, Profile
 
 
-def provider_spec(decl: ProviderDecl) -> ProviderSpec:
-    """The model's description of one declared provider."""
-    if decl.kind == "dummy":
-        return dummy_spec(decl.name)
-    behaviour = Scripted(
+def scripted_behaviour(decl: ProviderDecl) -> Scripted:
+    """The scripted provider's answers, as the model describes them (also used by the impl target's
+    providers: they are the scenario's inputs, not the layer under test)."""
+    return Scripted(
         can_table=decl.can,
         add_table=decl.add,
         upd_table=decl.upd,
@@ -31,34 +30,32 @@ def provider_spec(decl: ProviderDecl) -> ProviderSpec:
         raising=decl.raises,
         has_can=Callback.CAN in decl.callbacks,
     )
-    return ProviderSpec(name=decl.name, callbacks=decl.callbacks, behaviour=behaviour)
+
+
+def provider_spec(decl: ProviderDecl) -> ProviderSpec:
+    """The model's description of one declared provider."""
+    if decl.kind == "dummy":
+        return dummy_spec(decl.name)
+    return ProviderSpec(name=decl.name, callbacks=decl.callbacks, behaviour=scripted_behaviour(decl))
+
+
+class ModelRunner:
+    """Steps the model through a scenario's ops, one at a time."""
+
+    def __init__(self, providers: tuple[ProviderDecl, ...], profile: Profile, *, private_slot: bool = True) -> None:
+        world = tuple(provider_spec(decl) for decl in providers)
+        self.state: LayerState = initial_state(profile, world, slot=private_slot)
+
+    def apply(self, op: LayerOp, now: int) -> tuple[Result, tuple[Call, ...]]:
+        """Apply ``op`` at ``now``: its result and trace."""
+        self.state, observation = step(self.state, op, now)
+        return observation.result, observation.trace
+
+    def mark(self, conn: int) -> Mark:
+        """The mark of ``conn`` now."""
+        return mark_of(self.state, conn)
 
 
 def run_on_model(scenario: Scenario, profile: Profile) -> Outcome:
     """Run ``scenario`` on the model under ``profile``."""
-    world = tuple(provider_spec(decl) for decl in scenario.providers)
-    state = initial_state(profile, world, slot=scenario.private_slot)
-    trace: list[Call] = []
-    initial: list[int] = []
-    if scenario.register_all_at_start:
-        for ident in range(len(world)):
-            state, observation = step(state, Register(provider=ident), 0)
-            trace.extend(observation.trace)
-            initial.append(int(observation.result))  # type: ignore[arg-type]
-    returns: list[Result] = []
-    marks: list[tuple[tuple[int, Mark], ...]] = []
-    named: dict[int, None] = {}
-    for scenario_step in scenario.steps:
-        state, observation = step(state, scenario_step.op, scenario_step.now)
-        trace.extend(observation.trace)
-        returns.append(observation.result)
-        named.update(dict.fromkeys(scenario_step.conns))
-        marks.append(tuple((conn, mark_of(state, conn)) for conn in sorted(named)))
-    return Outcome(
-        id=scenario.id,
-        initial_register=tuple(initial),
-        trace=tuple(trace),
-        returns=tuple(returns),
-        marks=tuple(marks),
-        batch_timestamps=scenario.batch_timestamps,
-    )
+    return run_scenario(scenario, ModelRunner(scenario.providers, profile, private_slot=scenario.private_slot))

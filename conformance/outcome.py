@@ -13,9 +13,10 @@ appears only when the scenario asked for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, assert_never
+from typing import Any, Protocol, assert_never
 
-from model.ops import BatchOp, BatchResult, Call, InvalidType, Result
+from conformance.scenario import Scenario
+from model.ops import BatchOp, BatchResult, Call, InvalidType, LayerOp, Register, Result
 from model.vocab import Mark, OpType
 
 JSON = Any
@@ -31,6 +32,44 @@ class Outcome:
     returns: tuple[Result, ...]
     marks: tuple[tuple[tuple[int, Mark], ...], ...]
     batch_timestamps: bool = False
+
+
+class Runner(Protocol):
+    """Something that applies layer ops one at a time: the model, impl, or an adapter."""
+
+    def apply(self, op: LayerOp, now: int) -> tuple[Result, tuple[Call, ...]]:
+        """Apply ``op`` at time ``now``; its result and the provider calls it made."""
+
+    def mark(self, conn: int) -> Mark:
+        """The current mark of ``conn``."""
+
+
+def run_scenario(scenario: Scenario, runner: Runner) -> Outcome:
+    """Walk ``scenario`` on ``runner``: registration at start, then each step, recording the observable."""
+    trace: list[Call] = []
+    initial: list[int] = []
+    if scenario.register_all_at_start:
+        for ident in range(len(scenario.providers)):
+            result, calls = runner.apply(Register(provider=ident), 0)
+            trace.extend(calls)
+            initial.append(int(result))  # type: ignore[arg-type]
+    returns: list[Result] = []
+    marks: list[tuple[tuple[int, Mark], ...]] = []
+    named: set[int] = set()
+    for step in scenario.steps:
+        result, calls = runner.apply(step.op, step.now)
+        trace.extend(calls)
+        returns.append(result)
+        named.update(step.conns)
+        marks.append(tuple((conn, runner.mark(conn)) for conn in sorted(named)))
+    return Outcome(
+        id=scenario.id,
+        initial_register=tuple(initial),
+        trace=tuple(trace),
+        returns=tuple(returns),
+        marks=tuple(marks),
+        batch_timestamps=scenario.batch_timestamps,
+    )
 
 
 def encode_op(op: BatchOp) -> list[JSON]:

@@ -168,13 +168,14 @@ class Scripted(Behaviour):
     def batch(
         self, state: ProviderState, items: tuple[BatchItem, ...], now: int
     ) -> tuple[ProviderState, tuple[BatchResult, ...]]:
-        return state, tuple(self._batch_answer(index, op) for index, op in items)
+        return state, tuple(self.batch_answer(index, op) for index, op in items)
 
     def raises(self, callback: Callback) -> bool:
         return callback in self.raising
 
-    def _batch_answer(self, index: int | None, op: BatchOp) -> BatchResult:
-        """What the scripted ``batch_submit`` writes into one op."""
+    def batch_answer(self, index: int | None, op: BatchOp) -> BatchResult:
+        """What the scripted ``batch_submit`` writes into one op (``index``: its position in the
+        submitted batch, None in a batch of one built for the single-op path)."""
         answer = self._coherent_answer(op)
         if index is None:
             return answer

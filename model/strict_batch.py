@@ -76,7 +76,8 @@ def submit_batch(
        layer answers itself reaches no provider (an empty batch reaches none at all, E-BATCH-EMPTY);
     2. hand each native provider, in registration order, one ``batch_submit`` with the ops of the
        run it is a target of (none if there are none): what it writes into an op is its verdict
-       (an UPD verdict carries its timestamp); if it raises, every op it was handed gets EIO;
+       (an UPD verdict normalised as STRICT-ASK-UPD: no positive timestamp, no data); if it raises,
+       every op it was handed gets EIO;
     3. for each op in order, ask the other targets through their per-op callbacks (STRICT-ASK), in
        registration order, stopping early as STRICT-POLICY-STOP says (a native verdict counts where
        its provider stands in the registry);

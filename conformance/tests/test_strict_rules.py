@@ -100,3 +100,13 @@ def test_the_dummy_provider_follows_patch_11() -> None:
         out = run({"providers": [{"kind": "dummy"}], "steps": steps}, profile)
         assert out["returns"] == [0, 777, 0, None, None, 0]
         assert ["p0", "est", 0] in out["trace"]
+
+
+def test_a_native_upd_success_without_a_timestamp_is_no_data() -> None:
+    """Found by checking impl against the model: a native provider that writes 0 into a UPD op but
+    no positive timestamp has no data (STRICT-BATCH step 2, as STRICT-ASK-UPD)."""
+    providers = [{"callbacks": ["add", "batch"], "batch_errors": {"1": 0}, "upd": {"0": -5}}]
+    steps = [{"do": "add", "conn": 0}, {"do": "batch", "ops": [["ADD", 3], ["UPD", 0]]}]
+    out = run({"batch_timestamps": True, "providers": providers, "steps": steps}, "strict")
+    assert out["returns"] == [0, [0, 61]]
+    assert out["timestamps"] == [None, [0, 0]]
