@@ -140,11 +140,13 @@ def checked_entries(batch: object) -> list[BatchEntry]:
 
     Entries are mutable, so a caller may have changed one since ``add``: a kind that is a raw int
     is converted (the entry is updated); anything else raises TypeError naming the entry, and then
-    no entry has changed.
+    no entry has changed. The common case (nothing changed) is one quick pass.
     """
     if not isinstance(batch, Batch):
         raise TypeError(f"OffloadLayer.submit: batch must be an impl.batch.Batch, got {type(batch).__name__}")
     entries = list(batch.entries)
+    if all(e.ctx.__class__ is Ctx and e.kind.__class__ in _KIND_CLASSES for e in entries):
+        return entries
     kinds = []
     for position, entry in enumerate(entries):
         if not isinstance(entry.ctx, Ctx):
@@ -153,3 +155,6 @@ def checked_entries(batch: object) -> list[BatchEntry]:
     for entry, kind in zip(entries, kinds, strict=True):
         entry.kind = kind
     return entries
+
+
+_KIND_CLASSES = (OpType, InvalidType)

@@ -1,16 +1,16 @@
-"""Calling provider callbacks safely: a callback that raises is reported, never propagated.
+"""What the layer does when a provider callback fails: count it, log it, go on.
 
-Purpose: C callbacks cannot raise; Python ones can. Every provider callback the layer invokes goes
-through one of these helpers, which catch ``Exception`` and return a failure marker (None or False)
-so the dispatch rules can count the failure as their documented value (RFC-RAISE, STRICT-RAISE) and
-go on to the remaining providers.
+Purpose: C callbacks cannot raise; Python ones can. Every provider callback goes through one of
+these helpers (a ``try`` block costs nothing when nothing is raised); when one raises or answers
+the wrong type, the helper logs it and answers None (or False), and the dispatch rules count that
+as the documented value (RFC-RAISE, STRICT-RAISE) and go on to the remaining providers.
 
 Promises:
 
-- ``Exception`` never escapes a helper (``BaseException`` such as KeyboardInterrupt does);
-- an answer of the wrong type counts as a failure too: an int callback must return an int, and
-  ``can_offload`` a bool or an int (C's nonzero-is-true);
-- each failure is logged at DEBUG on the ``impl.calls`` logger with its traceback.
+- ``Exception`` never escapes the layer's dispatch (``BaseException`` such as KeyboardInterrupt
+  does); an int callback must return an int and ``can_offload`` a bool or an int (C's
+  nonzero-is-true), else it counts as failed;
+- each failure is logged at DEBUG on the ``impl.calls`` logger, with the traceback for a raise.
 """
 
 from __future__ import annotations
@@ -24,42 +24,49 @@ from model.conn import Ctx
 _log = logging.getLogger(__name__)
 
 
-def _failed(fn: object, why: str) -> None:
+def failed(fn: object, why: str = "raised") -> None:
+    """Log that provider callback ``fn`` failed (call it from the ``except`` block for a raise)."""
     _log.debug("provider callback %r %s; counted as its failure value", fn, why, exc_info=why == "raised")
 
 
-def call_int(fn: Callable[..., object], *args: Ctx) -> int | None:
-    """``fn(*args)`` if it returns an int; None if it raised or returned anything else."""
-    try:
-        answer = fn(*args)
-    except Exception:
-        _failed(fn, "raised")
-        return None
-    if not isinstance(answer, int):
-        _failed(fn, f"returned {type(answer).__name__}, not int")
-        return None
-    return int(answer)
+def wrong_type(fn: object, answer: object, wanted: str) -> None:
+    """Log that ``fn`` answered ``answer``, which is not a ``wanted``."""
+    failed(fn, f"returned {type(answer).__name__}, not {wanted}")
 
 
-def call_bool(fn: Callable[[Ctx], object], ctx: Ctx) -> bool | None:
-    """``can_offload(ctx)`` as a bool; None if it raised or returned neither a bool nor an int."""
+def call_can(fn: Callable[[Ctx], object], ctx: Ctx) -> bool | None:
+    """``can_offload(ctx)`` as a bool; None if it raised or answered neither a bool nor an int."""
     try:
         answer = fn(ctx)
     except Exception:
-        _failed(fn, "raised")
+        failed(fn)
         return None
-    if not isinstance(answer, int):
-        _failed(fn, f"returned {type(answer).__name__}, not bool")
+    if isinstance(answer, int):
+        return bool(answer)
+    wrong_type(fn, answer, "bool")
+    return None
+
+
+def call_int(fn: Callable[..., object], *args: Ctx) -> int | None:
+    """An int callback's answer (``init()`` or a per-connection one); None if it raised or answered
+    something else."""
+    try:
+        answer = fn(*args)
+    except Exception:
+        failed(fn)
         return None
-    return bool(answer)
+    if isinstance(answer, int):
+        return int(answer)
+    wrong_type(fn, answer, "int")
+    return None
 
 
 def call_void(fn: Callable[..., object], *args: Ctx) -> bool:
-    """``fn(*args)`` for a void callback (its answer is ignored); False if it raised."""
+    """A void callback; False if it raised."""
     try:
         fn(*args)
     except Exception:
-        _failed(fn, "raised")
+        failed(fn)
         return False
     return True
 
@@ -69,6 +76,6 @@ def call_batch(fn: Callable[[list[BatchEntry]], None], entries: list[BatchEntry]
     try:
         fn(entries)
     except Exception:
-        _failed(fn, "raised")
+        failed(fn)
         return False
     return True

@@ -41,22 +41,21 @@ EEXIST = int(Errno.EEXIST)
 
 
 class Dispatch(Protocol):
-    """The rules of one profile, called with the layer's lock held and its classes in order."""
+    """The rules of one profile, called with the layer's lock held; told of every registry change."""
 
-    def conn_add(self, classes: tuple[OffloadClass, ...], ctx: Ctx) -> int: ...
-    def conn_del(self, classes: tuple[OffloadClass, ...], ctx: Ctx) -> None: ...
-    def conn_update(self, classes: tuple[OffloadClass, ...], ctx: Ctx) -> int: ...
-    def conn_established(self, classes: tuple[OffloadClass, ...], ctx: Ctx) -> None: ...
-    def can_offload(self, classes: tuple[OffloadClass, ...], ctx: Ctx) -> bool: ...
-    def flush(self, classes: tuple[OffloadClass, ...]) -> None: ...
+    def classes_changed(self, classes: tuple[OffloadClass, ...]) -> None: ...
+    def conn_add(self, ctx: Ctx) -> int: ...
+    def conn_del(self, ctx: Ctx) -> None: ...
+    def conn_update(self, ctx: Ctx) -> int: ...
+    def conn_established(self, ctx: Ctx) -> None: ...
+    def can_offload(self, ctx: Ctx) -> bool: ...
+    def flush(self) -> None: ...
     def unregistered(self, cls: OffloadClass) -> None: ...
-    def submit(self, classes: tuple[OffloadClass, ...], entries: list[BatchEntry]) -> None: ...
+    def submit(self, entries: list[BatchEntry]) -> None: ...
 
 
-def _check_ctx(method: str, ctx: object) -> Ctx:
-    if not isinstance(ctx, Ctx):
-        raise TypeError(f"OffloadLayer.{method}: ctx must be a model.conn.Ctx, got {type(ctx).__name__}")
-    return ctx
+def _bad_ctx(method: str, ctx: object) -> TypeError:
+    return TypeError(f"OffloadLayer.{method}: ctx must be a model.conn.Ctx, got {type(ctx).__name__}")
 
 
 def _check_class(method: str, cls: object) -> OffloadClass:
@@ -122,6 +121,7 @@ class OffloadLayer:
                 if error:
                     return error
             self._classes = (*self._classes, cls)
+            self._dispatch.classes_changed(self._classes)
             return 0
         finally:
             self._lock.release()
@@ -134,6 +134,7 @@ class OffloadLayer:
         try:
             if any(registered is cls for registered in self._classes):
                 self._classes = tuple(registered for registered in self._classes if registered is not cls)
+                self._dispatch.classes_changed(self._classes)
                 self._dispatch.unregistered(cls)
         finally:
             self._lock.release()
@@ -146,47 +147,52 @@ class OffloadLayer:
 
     def conn_add(self, ctx: Ctx) -> int:
         """``ct_offload_conn_add``: an errno (RFC-ADD; strict: STRICT-GATE, -ASK-ADD, -EFFECT)."""
-        ctx = _check_ctx("conn_add", ctx)
+        if not isinstance(ctx, Ctx):
+            raise _bad_ctx("conn_add", ctx)
         self._lock.acquire("conn_add")
         try:
-            return self._dispatch.conn_add(self._classes, ctx)
+            return self._dispatch.conn_add(ctx)
         finally:
             self._lock.release()
 
     def conn_del(self, ctx: Ctx) -> None:
         """``ct_offload_conn_del`` (RFC-DEL; strict: the holders only, then NONE)."""
-        ctx = _check_ctx("conn_del", ctx)
+        if not isinstance(ctx, Ctx):
+            raise _bad_ctx("conn_del", ctx)
         self._lock.acquire("conn_del")
         try:
-            self._dispatch.conn_del(self._classes, ctx)
+            self._dispatch.conn_del(ctx)
         finally:
             self._lock.release()
 
     def conn_update(self, ctx: Ctx) -> int:
         """``ct_offload_conn_update``: a last-used timestamp in ms, 0 for none (RFC-UPD: the first
         non-zero answer; strict: the latest positive one of the holders)."""
-        ctx = _check_ctx("conn_update", ctx)
+        if not isinstance(ctx, Ctx):
+            raise _bad_ctx("conn_update", ctx)
         self._lock.acquire("conn_update")
         try:
-            return self._dispatch.conn_update(self._classes, ctx)
+            return self._dispatch.conn_update(ctx)
         finally:
             self._lock.release()
 
     def conn_established(self, ctx: Ctx) -> None:
         """``ct_offload_conn_established`` (RFC-EST; strict: the holders of an ADDED connection)."""
-        ctx = _check_ctx("conn_established", ctx)
+        if not isinstance(ctx, Ctx):
+            raise _bad_ctx("conn_established", ctx)
         self._lock.acquire("conn_established")
         try:
-            self._dispatch.conn_established(self._classes, ctx)
+            self._dispatch.conn_established(ctx)
         finally:
             self._lock.release()
 
     def can_offload(self, ctx: Ctx) -> bool:
         """``ct_offload_can_offload`` (RFC-CAN; strict: STRICT-ASK-POLICY, -POLICY-STOP)."""
-        ctx = _check_ctx("can_offload", ctx)
+        if not isinstance(ctx, Ctx):
+            raise _bad_ctx("can_offload", ctx)
         self._lock.acquire("can_offload")
         try:
-            return self._dispatch.can_offload(self._classes, ctx)
+            return self._dispatch.can_offload(ctx)
         finally:
             self._lock.release()
 
@@ -194,7 +200,7 @@ class OffloadLayer:
         """``ct_offload_flush`` (RFC-FLUSH: marks kept; strict: every record dropped)."""
         self._lock.acquire("flush")
         try:
-            self._dispatch.flush(self._classes)
+            self._dispatch.flush()
         finally:
             self._lock.release()
 
@@ -206,7 +212,7 @@ class OffloadLayer:
         entries = checked_entries(batch)
         self._lock.acquire("submit")
         try:
-            self._dispatch.submit(self._classes, entries)
+            self._dispatch.submit(entries)
         finally:
             self._lock.release()
 
@@ -228,12 +234,11 @@ class OffloadLayer:
 
     def holders(self, conn_id: int) -> tuple[OffloadClass, ...]:
         """Under strict, the registered classes that hold ``conn_id`` (empty under the rfc profiles)."""
-        record = self._marks.get(conn_id)
-        return () if record is None else record.holders
+        return self._marks.holders(conn_id)
 
     def marks(self) -> dict[int, Mark]:
         """Every connection whose mark is not NONE, with its mark (one atomic snapshot)."""
-        return {conn_id: record.mark for conn_id, record in self._marks.snapshot().items()}
+        return {conn_id: mark for conn_id, (mark, _) in self._marks.snapshot().items()}
 
 
 _default: OffloadLayer | None = None

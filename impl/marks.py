@@ -1,94 +1,74 @@
 """Per-connection records: the offload mark of patch 07 and, under strict, the holders.
 
 Purpose: the C layer keeps its mark (NONE / ADDED / EST) in a conntrack private slot of each
-``struct conn``; here a ``MarkTable`` maps a connection id to a ``Record``. Under the rfc profiles a
-record is just the mark; under strict it also names the registered classes that accepted the
-connection (its holders), and the mark is NONE exactly when there is no record.
+``struct conn``; here ``MarkTable.records`` maps a connection id to a ``Record``: the mark and,
+under strict, the registered classes that accepted the connection (its holders). Under the rfc
+profiles the holders are always empty. A connection without a record reads NONE.
 
 Promises:
 
 - only the layer writes a table, and only while holding its lock;
-- a record is immutable and replaced whole, and every read is one dict lookup, so a reader that
-  does not hold the lock (a provider callback, another thread) sees a connection's old record or
-  its new one, never a mix (atomic under CPython's GIL);
-- a connection without a record reads NONE; a NULL connection (id None) never has one.
+- a record is an immutable tuple replaced whole by one dict store, and every read is one dict
+  lookup, so a reader that does not hold the lock (a provider callback, another thread) sees a
+  connection's old record or its new one, never a mix (atomic under CPython's GIL);
+- a NULL connection (id None) never has a record.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TypeAlias
 
 from impl.provider import OffloadClass
 from model.vocab import Mark
 
+#: One connection's offload state: (mark, holders). The mark is never NONE (NONE = no record).
+Record: TypeAlias = tuple[Mark, tuple[OffloadClass, ...]]
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One connection's offload state: its mark (never NONE) and, under strict, its holders."""
-
-    mark: Mark
-    holders: tuple[OffloadClass, ...] = ()
+ADDED_NO_HOLDER: Record = (Mark.ADDED, ())
+EST_NO_HOLDER: Record = (Mark.EST, ())
 
 
 class MarkTable:
-    """Connection id -> ``Record``; absent means NONE."""
+    """Connection id -> ``Record``; absent means NONE.
 
-    __slots__ = ("_records",)
+    ``records`` is public to the dispatch modules, whose hot paths read and write it directly.
+    """
+
+    __slots__ = ("records",)
 
     def __init__(self) -> None:
         """An empty table: every connection reads NONE."""
-        self._records: dict[int, Record] = {}
-
-    def get(self, conn_id: int | None) -> Record | None:
-        """The record of ``conn_id``, or None."""
-        if conn_id is None:
-            return None
-        return self._records.get(conn_id)
+        self.records: dict[int, Record] = {}
 
     def mark(self, conn_id: int | None) -> Mark:
         """The mark of ``conn_id`` (NONE without a record)."""
-        record = self.get(conn_id)
-        return Mark.NONE if record is None else record.mark
+        record = self.records.get(conn_id) if conn_id is not None else None
+        return Mark.NONE if record is None else record[0]
 
-    def set_mark(self, conn_id: int | None, mark: Mark) -> None:
-        """Give ``conn_id`` ``mark`` and no holders (the rfc profiles); NONE drops the record.
-
-        A NULL connection has no storage: the write is dropped.
-        """
-        if conn_id is None:
-            return
-        if mark is Mark.NONE:
-            self._records.pop(conn_id, None)
-        else:
-            self._records[conn_id] = Record(mark=mark)
-
-    def put(self, conn_id: int, record: Record) -> None:
-        """Replace the record of ``conn_id``."""
-        self._records[conn_id] = record
-
-    def drop(self, conn_id: int | None) -> None:
-        """Forget ``conn_id`` (it reads NONE)."""
-        if conn_id is not None:
-            self._records.pop(conn_id, None)
+    def holders(self, conn_id: int | None) -> tuple[OffloadClass, ...]:
+        """The classes holding ``conn_id`` (empty under the rfc profiles)."""
+        record = self.records.get(conn_id) if conn_id is not None else None
+        return () if record is None else record[1]
 
     def clear(self) -> None:
-        """Forget every connection."""
-        self._records = {}
+        """Forget every connection (one store of a new dict: readers see all or nothing)."""
+        self.records = {}
 
     def drop_holder(self, cls: OffloadClass) -> None:
         """Remove ``cls`` from every record's holders; a record left with none is dropped."""
-        for conn_id, record in list(self._records.items()):
-            if cls in record.holders:
-                holders = tuple(holder for holder in record.holders if holder is not cls)
-                if holders:
-                    self._records[conn_id] = Record(mark=record.mark, holders=holders)
+        records = self.records
+        for conn_id, (mark, holders) in list(records.items()):
+            if cls in holders:
+                kept = tuple(holder for holder in holders if holder is not cls)
+                if kept:
+                    records[conn_id] = (mark, kept)
                 else:
-                    del self._records[conn_id]
+                    del records[conn_id]
 
     def snapshot(self) -> dict[int, Record]:
         """A copy of every record (one atomic dict copy)."""
-        return dict(self._records)
+        return dict(self.records)
 
     def __len__(self) -> int:
         """How many connections read ADDED or EST."""
-        return len(self._records)
+        return len(self.records)

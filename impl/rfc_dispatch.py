@@ -1,24 +1,27 @@
 """Dispatch of the rfc-v1 and rfc-v2 profiles: lib/ct-offload.c of the RFC series, quirks included.
 
-Purpose: each method is one of the C file's unlocked helpers (``ct_offload_conn_add_`` and so on)
-or ``ct_offload_op_batch_submit``, written as the same loop over the registered classes, in
-registration order. The layer calls them with its lock held. Rule ids refer to docs/spec.rst.
+Purpose: each ``_`` method is one of the C file's unlocked helpers (``ct_offload_conn_add_`` and so
+on) written as the same loop over the registered classes in registration order; ``submit`` is
+``ct_offload_op_batch_submit``. The layer calls them with its lock held. The loops run over a
+``Plan``: the registered classes' callbacks, gathered once per registry change, so each op pays
+for no attribute lookup or NULL test it does not need. Rule ids refer to docs/spec.rst.
 
 Promises: the provider callbacks invoked, their order and the results are those of the C code;
-``batched=True`` skips every class that has ``batch_submit``, as the C helpers do. A raising
-callback counts as its C failure value (RFC-RAISE: ``conn_add`` EIO, ``can_offload`` false,
-``conn_update`` 0, void callbacks and ``batch_submit`` nothing) and the remaining providers are
-still called. Without a private slot nothing is marked; a NULL connection has no mark storage
-(writes are dropped, reads are NONE).
+the batched plan skips every class that has ``batch_submit``, as the C helpers do with
+``batched``. A callback that raises (or answers the wrong type) counts as its C failure value
+(RFC-RAISE: ``conn_add`` EIO, ``can_offload`` false, ``conn_update`` 0, void callbacks and
+``batch_submit`` nothing) and the remaining providers are still called. Without a private slot
+nothing is marked; a NULL connection has no mark storage (writes are dropped, reads are NONE).
 """
 
 from __future__ import annotations
 
-from typing import assert_never
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from impl.batch import BatchEntry
-from impl.calls import call_batch, call_bool, call_int, call_void
-from impl.marks import MarkTable
+from impl.calls import call_batch, call_can, call_int, call_void
+from impl.marks import ADDED_NO_HOLDER, EST_NO_HOLDER, MarkTable
 from impl.provider import OffloadClass
 from model.conn import Ctx
 from model.vocab import Errno, Mark, OpType, Profile
@@ -31,6 +34,34 @@ EINVAL = int(Errno.EINVAL)
 ENODATA = int(Errno.ENODATA)
 EALREADY = int(Errno.EALREADY)
 
+CtxFn = Callable[[Ctx], object]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The callbacks each helper calls, in registration order (absent members left out, except
+    that ADD keeps a class that has only one of ``can_offload`` and ``conn_add``)."""
+
+    add: tuple[tuple[CtxFn | None, CtxFn | None], ...]
+    delete: tuple[CtxFn, ...]
+    est: tuple[CtxFn, ...]
+    upd: tuple[CtxFn, ...]
+    can: tuple[CtxFn, ...]
+    flush: tuple[Callable[[], object], ...]
+
+    @staticmethod
+    def of(classes: tuple[OffloadClass, ...], *, batched: bool) -> Plan:
+        """The plan of ``classes``; ``batched`` leaves out every class with ``batch_submit``."""
+        chosen = [cls for cls in classes if not (batched and cls.batch_submit is not None)]
+        return Plan(
+            add=tuple((c.can_offload, c.conn_add) for c in chosen if c.can_offload or c.conn_add),
+            delete=tuple(c.conn_del for c in chosen if c.conn_del is not None),
+            est=tuple(c.conn_established for c in chosen if c.conn_established is not None),
+            upd=tuple(c.conn_update for c in chosen if c.conn_update is not None),
+            can=tuple(c.can_offload for c in chosen if c.can_offload is not None),
+            flush=tuple(c.flush for c in chosen if c.flush is not None),
+        )
+
 
 class RfcDispatch:
     """The rfc profiles' rules over a mark table; ``profile`` picks the batch UPD no-data errno."""
@@ -39,27 +70,40 @@ class RfcDispatch:
         """Rules for ``profile`` (RFC_V1 or RFC_V2) writing marks into ``marks``."""
         if profile is Profile.STRICT:
             raise ValueError("RfcDispatch implements the rfc profiles only")
+        self._records = marks.records
         self._marks = marks
         self._slot = private_slot
         # RFC-BATCH: rfc-v2 answers a batch UPD without a timestamp EIO instead of ENODATA.
         self._upd_no_data = EIO if profile is Profile.RFC_V2 else ENODATA
+        self.classes_changed(())
+
+    def classes_changed(self, classes: tuple[OffloadClass, ...]) -> None:
+        """Gather the plans of the registered ``classes`` (called under the lock at each change)."""
+        self._plan = Plan.of(classes, batched=False)
+        self._batched = Plan.of(classes, batched=True)
+        self._natives = tuple(cls.batch_submit for cls in classes if cls.batch_submit is not None)
+
+    def unregistered(self, cls: OffloadClass) -> None:
+        """REG-DEL: unregistering changes no mark."""
 
     def _set_mark(self, ctx: Ctx, mark: Mark) -> None:
-        """``conn_private_set`` guarded by ``private_id_valid``."""
-        if self._slot:
-            self._marks.set_mark(ctx.conn_id, mark)
+        """``conn_private_set`` guarded by ``private_id_valid``; a NULL conn has no storage."""
+        conn = ctx.conn
+        if self._slot and conn is not None:
+            if mark is Mark.NONE:
+                self._records.pop(conn.id, None)
+            else:
+                self._records[conn.id] = ADDED_NO_HOLDER if mark is Mark.ADDED else EST_NO_HOLDER
 
-    def conn_add_(self, classes: tuple[OffloadClass, ...], ctx: Ctx, *, batched: bool = False) -> int:
-        """RFC-ADD (``ct_offload_conn_add_``): first non-zero error; mark ADDED on 0."""
+    def conn_add_(self, plan: Plan, ctx: Ctx) -> int:
+        """RFC-ADD (``ct_offload_conn_add_``): first non-zero error, every provider still called;
+        mark ADDED on 0. A missing ``can_offload`` means yes."""
         ret = 0
-        for cls in classes:
-            if batched and cls.batch_submit is not None:
-                continue
-            # A missing can_offload means yes; a raising one means no.
-            if cls.can_offload is not None and not call_bool(cls.can_offload, ctx):
-                continue
-            if cls.conn_add is not None:
-                error = call_int(cls.conn_add, ctx)
+        for can, add in plan.add:
+            if can is not None and not call_can(can, ctx):
+                continue  # a raising can_offload counts as false
+            if add is not None:
+                error = call_int(add, ctx)
                 if error is None:
                     error = EIO
                 if error and not ret:
@@ -68,123 +112,101 @@ class RfcDispatch:
             self._set_mark(ctx, Mark.ADDED)
         return ret
 
-    def conn_del_(self, classes: tuple[OffloadClass, ...], ctx: Ctx, *, batched: bool = False) -> None:
+    def conn_del_(self, plan: Plan, ctx: Ctx) -> None:
         """RFC-DEL (``ct_offload_conn_del_``): every ``conn_del``, no can_offload check; mark NONE."""
-        for cls in classes:
-            if batched and cls.batch_submit is not None:
-                continue
-            if cls.conn_del is not None:
-                call_void(cls.conn_del, ctx)
+        for delete in plan.delete:
+            call_void(delete, ctx)
         self._set_mark(ctx, Mark.NONE)
 
-    def conn_established_(self, classes: tuple[OffloadClass, ...], ctx: Ctx, *, batched: bool = False) -> int:
-        """RFC-EST (``ct_offload_conn_established_``): EAGAIN without a slot, EALREADY unless ADDED."""
+    def conn_established_(self, plan: Plan, ctx: Ctx) -> int:
+        """RFC-EST (``ct_offload_conn_established_``): EAGAIN without a slot, EALREADY unless ADDED;
+        else every ``conn_established``, mark EST, 0."""
         if not self._slot:
             return EAGAIN
         if self._marks.mark(ctx.conn_id) is not Mark.ADDED:
             return EALREADY
-        for cls in classes:
-            if batched and cls.batch_submit is not None:
-                continue
-            if cls.conn_established is not None:
-                call_void(cls.conn_established, ctx)
+        for est in plan.est:
+            call_void(est, ctx)
         self._set_mark(ctx, Mark.EST)
         return 0
 
-    def conn_update_(self, classes: tuple[OffloadClass, ...], ctx: Ctx, *, batched: bool = False) -> int:
+    def conn_update_(self, plan: Plan, ctx: Ctx) -> int:
         """RFC-UPD (``ct_offload_conn_update_``): the first non-zero timestamp; later ones not asked."""
-        for cls in classes:
-            if batched and cls.batch_submit is not None:
-                continue
-            if cls.conn_update is not None:
-                ts = call_int(cls.conn_update, ctx)
-                if ts:
-                    return ts
+        for upd in plan.upd:
+            stamp = call_int(upd, ctx)  # a raise counts as 0
+            if stamp:
+                return stamp
         return 0
 
-    def can_offload_(self, classes: tuple[OffloadClass, ...], ctx: Ctx, *, batched: bool = False) -> bool:
-        """RFC-CAN (``ct_offload_can_offload_``): true at the first ``can_offload`` saying true."""
-        for cls in classes:
-            if batched and cls.batch_submit is not None:
-                continue
-            # A missing can_offload counts as no here (E-CAN-NULL).
-            if cls.can_offload is not None and call_bool(cls.can_offload, ctx):
-                return True
-        return False
+    def can_offload_(self, plan: Plan, ctx: Ctx) -> bool:
+        """RFC-CAN (``ct_offload_can_offload_``): true at the first ``can_offload`` saying true; a
+        missing one counts as no here (E-CAN-NULL)."""
+        return any(call_can(can, ctx) for can in plan.can)
 
-    def flush_(self, classes: tuple[OffloadClass, ...], *, batched: bool = False) -> None:
+    def flush_(self, plan: Plan) -> None:
         """RFC-FLUSH (``ct_offload_flush_``): every ``flush``; no mark changes."""
-        for cls in classes:
-            if batched and cls.batch_submit is not None:
-                continue
-            if cls.flush is not None:
-                call_void(cls.flush)
+        for flush in plan.flush:
+            call_void(flush)
 
-    # The public wrappers (``ct_offload_conn_add`` and so on): the helper with ``batched=False``.
+    # The public wrappers (``ct_offload_conn_add`` and so on): the helper over the full plan.
 
-    def conn_add(self, classes: tuple[OffloadClass, ...], ctx: Ctx) -> int:
+    def conn_add(self, ctx: Ctx) -> int:
         """``ct_offload_conn_add``."""
-        return self.conn_add_(classes, ctx)
+        return self.conn_add_(self._plan, ctx)
 
-    def conn_del(self, classes: tuple[OffloadClass, ...], ctx: Ctx) -> None:
+    def conn_del(self, ctx: Ctx) -> None:
         """``ct_offload_conn_del``."""
-        self.conn_del_(classes, ctx)
+        self.conn_del_(self._plan, ctx)
 
-    def conn_established(self, classes: tuple[OffloadClass, ...], ctx: Ctx) -> None:
+    def conn_established(self, ctx: Ctx) -> None:
         """``ct_offload_conn_established``: void, so EAGAIN and EALREADY are not visible."""
-        self.conn_established_(classes, ctx)
+        self.conn_established_(self._plan, ctx)
 
-    def conn_update(self, classes: tuple[OffloadClass, ...], ctx: Ctx) -> int:
+    def conn_update(self, ctx: Ctx) -> int:
         """``ct_offload_conn_update``."""
-        return self.conn_update_(classes, ctx)
+        return self.conn_update_(self._plan, ctx)
 
-    def can_offload(self, classes: tuple[OffloadClass, ...], ctx: Ctx) -> bool:
+    def can_offload(self, ctx: Ctx) -> bool:
         """``ct_offload_can_offload``."""
-        return self.can_offload_(classes, ctx)
+        return self.can_offload_(self._plan, ctx)
 
-    def flush(self, classes: tuple[OffloadClass, ...]) -> None:
+    def flush(self) -> None:
         """``ct_offload_flush``."""
-        self.flush_(classes)
+        self.flush_(self._plan)
 
-    def unregistered(self, cls: OffloadClass) -> None:
-        """REG-DEL: unregistering changes no mark."""
-
-    def submit(self, classes: tuple[OffloadClass, ...], entries: list[BatchEntry]) -> None:
+    def submit(self, entries: list[BatchEntry]) -> None:
         """RFC-BATCH (``ct_offload_op_batch_submit``).
 
         Every class with ``batch_submit`` is handed the whole batch first, in registration order:
         one list holding the caller's own entries, the same list for each (so each sees what the
-        previous ones wrote). Then each op runs its single-op rule with those classes skipped, and
-        the result overwrites the op's error. ``last_used`` is reset to 0: the C op has no such
-        field.
+        previous ones wrote). Then each op runs its single-op rule over the batched plan (those
+        classes skipped), and the result overwrites the op's error. ``last_used`` is reset to 0:
+        the C op has no such field.
         """
-        handed = list(entries)
-        for cls in classes:
-            if cls.batch_submit is not None:
-                call_batch(cls.batch_submit, handed)
+        if self._natives:
+            handed = list(entries)
+            for batch_submit in self._natives:
+                call_batch(batch_submit, handed)
+        plan = self._batched
         for entry in entries:
             entry.last_used = 0
-            entry.error = self._fallback(classes, entry)
+            entry.error = self._fallback(plan, entry)
 
-    def _fallback(self, classes: tuple[OffloadClass, ...], entry: BatchEntry) -> int:
+    def _fallback(self, plan: Plan, entry: BatchEntry) -> int:
         """The ``switch (op->type)`` of the fallback loop, reading the op as the providers left it."""
         kind, ctx = entry.kind, entry.ctx
-        if not isinstance(kind, OpType) or not isinstance(ctx, Ctx):
+        if kind.__class__ is not OpType or not isinstance(ctx, Ctx):
             return EINVAL
-        match kind:
-            case OpType.ADD:
-                return self.conn_add_(classes, ctx, batched=True)
-            case OpType.DEL:
-                self.conn_del_(classes, ctx, batched=True)
-                return 0
-            case OpType.UPD:
-                return 0 if self.conn_update_(classes, ctx, batched=True) else self._upd_no_data
-            case OpType.POLICY:
-                return 0 if self.can_offload_(classes, ctx, batched=True) else EPERM
-            case OpType.FLUSH:
-                self.flush_(classes, batched=True)
-                return 0
-            case OpType.EST:
-                return self.conn_established_(classes, ctx, batched=True)
-            case _:
-                assert_never(kind)
+        if kind is OpType.ADD:
+            return self.conn_add_(plan, ctx)
+        if kind is OpType.UPD:
+            return 0 if self.conn_update_(plan, ctx) else self._upd_no_data
+        if kind is OpType.DEL:
+            self.conn_del_(plan, ctx)
+            return 0
+        if kind is OpType.EST:
+            return self.conn_established_(plan, ctx)
+        if kind is OpType.POLICY:
+            return 0 if self.can_offload_(plan, ctx) else EPERM
+        self.flush_(plan)
+        return 0

@@ -18,8 +18,7 @@ from impl.batch import BatchEntry
 from impl.calls import call_batch
 from impl.marks import MarkTable
 from impl.provider import OffloadClass
-from impl.strict_rules import EIO, Targets, Verdict, ask, effect, gate, stops_early, verdict_of
-from model.ops import BatchResult
+from impl.strict_rules import FAILED, Verdict, ask, decide, effect, gate, verdict_of
 from model.vocab import OpType
 
 
@@ -34,26 +33,32 @@ def segments(entries: Sequence[BatchEntry]) -> list[list[int]]:
     run: list[int] = []
     named: set[int] = set()
     for position, entry in enumerate(entries):
-        if entry.kind is OpType.FLUSH:
+        kind = entry.kind
+        if kind is OpType.FLUSH:
             if run:
                 runs.append(run)
             runs.append([position])
             run, named = [], set()
             continue
-        conn_id = entry.conn_id if isinstance(entry.kind, OpType) else None
-        if conn_id is not None and conn_id in named:
-            runs.append(run)
-            run, named = [], set()
+        conn = entry.ctx.conn if isinstance(kind, OpType) else None
+        if conn is not None:
+            if conn.id in named:
+                runs.append(run)
+                run, named = [], set()
+            named.add(conn.id)
         run.append(position)
-        if conn_id is not None:
-            named.add(conn_id)
     if run:
         runs.append(run)
     return runs
 
 
 def submit_run(
-    classes: tuple[OffloadClass, ...], run: Sequence[BatchEntry], marks: MarkTable, *, private_slot: bool
+    classes: tuple[OffloadClass, ...],
+    capable: tuple[OffloadClass, ...],
+    run: Sequence[BatchEntry],
+    marks: MarkTable,
+    *,
+    private_slot: bool,
 ) -> None:
     """STRICT-BATCH for one run: gate every op, natives first, then the others op by op, then effects.
 
@@ -61,48 +66,56 @@ def submit_run(
     applies when the op's targets are then walked in registration order, so a non-native target
     after one that took the connection is not asked.
     """
-    gates = [gate(entry.kind, entry.ctx, classes, marks, private_slot=private_slot) for entry in run]
-    # The ops the providers decide: position in the run -> their targets.
-    open_ops = {i: gated for i, gated in enumerate(gates) if isinstance(gated, Targets)}
-    verdicts: dict[int, dict[OffloadClass, Verdict]] = {i: {} for i in open_ops}
-
+    gates = [gate(entry.kind, entry.ctx, classes, capable, marks, private_slot=private_slot) for entry in run]
     # Each native provider, in registration order: one batch_submit with its own copies of the ops
     # of the run it is a target of (no call when there are none).
+    native: dict[tuple[int, OffloadClass], Verdict] = {}
     for cls in classes:
         if cls.batch_submit is None:
             continue
-        picked = [i for i, targets in open_ops.items() if cls in targets.classes]
+        picked = [i for i, gated in enumerate(gates) if not isinstance(gated, int) and cls in gated]
         if not picked:
             continue
         copies = [BatchEntry(kind=run[i].kind, ctx=run[i].ctx, index=run[i].index) for i in picked]
         answered = call_batch(cls.batch_submit, copies)
         for i, copy in zip(picked, copies, strict=True):
-            verdicts[i][cls] = verdict_of(copy) if answered else Verdict(EIO)
+            native[(i, cls)] = verdict_of(copy) if answered else FAILED
 
-    # Then op by op, the targets in registration order as on the single-op path: a native's
+    # Then op by op: the targets in registration order as on the single-op path (a native's
     # verdict is the one it just wrote, any other target is asked through its per-op callbacks;
-    # POLICY stops at the first target that takes the connection (STRICT-POLICY-STOP).
-    asked: dict[int, list[tuple[OffloadClass, Verdict]]] = {}
-    for i, targets in open_ops.items():
-        asked[i] = []
-        for cls in targets.classes:
-            verdict = verdicts[i][cls] if cls.batch_submit is not None else ask(cls, targets.kind, run[i].ctx)
-            asked[i].append((cls, verdict))
-            if stops_early(targets.kind) and verdict.error == 0:
-                break
-
-    # Effects, op by op; only now are the caller's entries written.
+    # POLICY stops at the first target that takes the connection, STRICT-POLICY-STOP), and the
+    # effect. Only now are the caller's entries written.
     for i, (entry, gated) in enumerate(zip(run, gates, strict=True)):
-        if isinstance(gated, Targets):
-            result = effect(marks, gated.kind, entry.ctx, asked[i])
-        else:
-            result = BatchResult(error=gated)
-        entry.error, entry.last_used = result.error, result.last_used
+        if isinstance(gated, int):
+            entry.error, entry.last_used = gated, 0
+            continue
+        kind = entry.kind
+        assert isinstance(kind, OpType)  # the gate answers every other kind itself
+        asked: list[tuple[OffloadClass, Verdict]] = []
+        for cls in gated:
+            verdict = native[(i, cls)] if cls.batch_submit is not None else ask(cls, kind, entry.ctx)
+            asked.append((cls, verdict))
+            if kind is OpType.POLICY and verdict[0] == 0:
+                break
+        entry.error, entry.last_used = effect(marks, kind, entry.ctx, asked)
 
 
 def submit_batch(
-    classes: tuple[OffloadClass, ...], entries: Sequence[BatchEntry], marks: MarkTable, *, private_slot: bool
+    classes: tuple[OffloadClass, ...],
+    capable: tuple[OffloadClass, ...],
+    entries: Sequence[BatchEntry],
+    marks: MarkTable,
+    *,
+    private_slot: bool,
 ) -> None:
     """STRICT-BATCH: every run of ``entries`` in order (an empty batch calls nobody)."""
+    if not any(cls.batch_submit is not None for cls in classes):
+        # No native provider: runs only decide who is called at once, so the batch is its ops one
+        # by one through the single-op path (the refinement law, with nothing to batch).
+        for entry in entries:
+            entry.error, entry.last_used = decide(
+                classes, capable, marks, entry.kind, entry.ctx, private_slot=private_slot
+            )
+        return
     for run in segments(entries):
-        submit_run(classes, [entries[i] for i in run], marks, private_slot=private_slot)
+        submit_run(classes, capable, [entries[i] for i in run], marks, private_slot=private_slot)

@@ -8,21 +8,21 @@ result and updates the connection's record.
 
 Promises: a raising callback (or one answering the wrong type) gives its provider's verdict EIO
 (STRICT-RAISE); ``effect`` computes the whole new record before writing it, in one dict store, so
-no record is ever half-updated; nothing here takes the lock (the caller holds it).
+no record is ever half-updated; nothing here takes the lock (the caller holds it). Verdicts and
+results are ``(errno, last_used)`` tuples: this runs once per op per provider and must be cheap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import assert_never
+from typing import TypeAlias
 
 from impl.batch import BatchEntry
-from impl.calls import call_batch, call_bool, call_int, call_void
-from impl.marks import MarkTable, Record
+from impl.calls import call_batch, call_can, call_int, call_void
+from impl.marks import MarkTable
 from impl.provider import OffloadClass
 from model.conn import Ctx
-from model.ops import BatchKind, BatchResult
+from model.ops import BatchKind
 from model.vocab import Errno, Mark, OpType
 
 EPERM = int(Errno.EPERM)
@@ -34,6 +34,11 @@ ENODATA = int(Errno.ENODATA)
 EOPNOTSUPP = int(Errno.EOPNOTSUPP)
 EALREADY = int(Errno.EALREADY)
 
+#: One target's answer for one op, and an op's result: (errno, last-used ms; 0 unless a UPD).
+Verdict: TypeAlias = tuple[int, int]
+OK: Verdict = (0, 0)
+FAILED: Verdict = (EIO, 0)
+
 #: STRICT-COMBINE-ANY: what ADD, UPD and POLICY answer when no target had an opinion.
 NO_OPINION: dict[OpType, int] = {OpType.ADD: EOPNOTSUPP, OpType.UPD: ENODATA, OpType.POLICY: EPERM}
 
@@ -42,64 +47,42 @@ NO_OPINION: dict[OpType, int] = {OpType.ADD: EOPNOTSUPP, OpType.UPD: ENODATA, Op
 SINGLE_OP_INDEX = -1
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """One target provider's answer for one op: an errno and, for UPD, a last-used timestamp."""
-
-    error: int
-    last_used: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Targets:
-    """What ``gate`` answers when the providers decide: the op's type and its target classes."""
-
-    kind: OpType
-    classes: tuple[OffloadClass, ...]
-
-
 def takes_connections(cls: OffloadClass) -> bool:
     """STRICT-CAPABLE: only a class with ``conn_add`` or ``batch_submit`` can hold a connection."""
     return cls.conn_add is not None or cls.batch_submit is not None
 
 
-def stops_early(kind: OpType) -> bool:
-    """STRICT-POLICY-STOP: POLICY stops at the first target that would take the connection."""
-    return kind is OpType.POLICY
-
-
 def gate(
-    kind: BatchKind, ctx: Ctx, classes: tuple[OffloadClass, ...], marks: MarkTable, *, private_slot: bool
-) -> int | Targets:
+    kind: BatchKind,
+    ctx: Ctx,
+    classes: tuple[OffloadClass, ...],
+    capable: tuple[OffloadClass, ...],
+    marks: MarkTable,
+    *,
+    private_slot: bool,
+) -> int | tuple[OffloadClass, ...]:
     """STRICT-GATE: an errno when the layer answers the op itself, else the op's targets.
 
-    Targets are in registration order: the capable classes for ADD and POLICY, every class for
-    FLUSH, the connection's holders for EST, UPD and DEL.
+    Targets are in registration order: the ``capable`` classes (STRICT-CAPABLE) for ADD and POLICY,
+    every class for FLUSH, the connection's holders for EST, UPD and DEL.
     """
-    if not isinstance(kind, OpType):
+    if kind.__class__ is not OpType:
         return EINVAL
-    if ctx.conn_id is None and kind is not OpType.FLUSH:
+    if kind is OpType.FLUSH:
+        return classes
+    conn = ctx.conn
+    if conn is None:
         return EINVAL
-    record = marks.get(ctx.conn_id)
-    match kind:
-        case OpType.ADD:
-            if not private_slot:
-                return ENOMEM
-            if record is not None:
-                return EEXIST
-            return Targets(kind, tuple(cls for cls in classes if takes_connections(cls)))
-        case OpType.POLICY:
-            return Targets(kind, tuple(cls for cls in classes if takes_connections(cls)))
-        case OpType.FLUSH:
-            return Targets(kind, classes)
-        case OpType.EST:
-            if record is None or record.mark is not Mark.ADDED:
-                return EALREADY
-            return Targets(kind, record.holders)
-        case OpType.UPD | OpType.DEL:
-            return Targets(kind, () if record is None else record.holders)
-        case _:
-            assert_never(kind)
+    record = marks.records.get(conn.id)
+    if kind is OpType.ADD:
+        if not private_slot:
+            return ENOMEM
+        return EEXIST if record is not None else capable
+    if kind is OpType.POLICY:
+        return capable
+    if kind is OpType.EST and (record is None or record[0] is not Mark.ADDED):
+        return EALREADY
+    return () if record is None else record[1]
 
 
 def verdict_of(entry: BatchEntry) -> Verdict:
@@ -109,10 +92,10 @@ def verdict_of(entry: BatchEntry) -> Verdict:
     error = int(entry.error) if isinstance(entry.error, int) else EIO
     last_used = int(entry.last_used) if isinstance(entry.last_used, int) else 0
     if entry.kind is not OpType.UPD:
-        return Verdict(error=error, last_used=last_used)
+        return (error, last_used)
     if error:
-        return Verdict(error=error)
-    return Verdict(error=0, last_used=last_used) if last_used > 0 else Verdict(ENODATA)
+        return (error, 0)
+    return (0, last_used) if last_used > 0 else (ENODATA, 0)
 
 
 def batch_of_one(cls: OffloadClass, kind: OpType, ctx: Ctx) -> Verdict:
@@ -121,7 +104,7 @@ def batch_of_one(cls: OffloadClass, kind: OpType, ctx: Ctx) -> Verdict:
         raise ValueError(f"{cls!r} has no batch_submit")
     entry = BatchEntry(kind=kind, ctx=ctx, index=SINGLE_OP_INDEX)
     if not call_batch(cls.batch_submit, [entry]):
-        return Verdict(EIO)
+        return FAILED
     return verdict_of(entry)
 
 
@@ -129,92 +112,93 @@ def ask_add(cls: OffloadClass, ctx: Ctx) -> Verdict:
     """STRICT-ASK-ADD: ``can_offload`` first if present (false: EOPNOTSUPP), then ``conn_add``;
     a native class without ``conn_add`` is asked through a batch of one."""
     if cls.can_offload is not None:
-        can = call_bool(cls.can_offload, ctx)
+        can = call_can(cls.can_offload, ctx)
         if can is None:
-            return Verdict(EIO)
+            return FAILED
         if not can:
-            return Verdict(EOPNOTSUPP)
+            return (EOPNOTSUPP, 0)
     if cls.conn_add is not None:
         error = call_int(cls.conn_add, ctx)
-        return Verdict(EIO if error is None else error)
+        return FAILED if error is None else (error, 0)
     if cls.batch_submit is not None:
         return batch_of_one(cls, OpType.ADD, ctx)
-    return Verdict(EOPNOTSUPP)
+    return (EOPNOTSUPP, 0)
 
 
 def ask_policy(cls: OffloadClass, ctx: Ctx) -> Verdict:
     """STRICT-ASK-POLICY: ``can_offload`` gives 0 or EPERM; a missing one means yes, except that a
     native class without it is asked through a batch of one."""
     if cls.can_offload is not None:
-        can = call_bool(cls.can_offload, ctx)
+        can = call_can(cls.can_offload, ctx)
         if can is None:
-            return Verdict(EIO)
-        return Verdict(0 if can else EPERM)
+            return FAILED
+        return OK if can else (EPERM, 0)
     if cls.batch_submit is not None:
         return batch_of_one(cls, OpType.POLICY, ctx)
-    return Verdict(0)
+    return OK
 
 
 def ask_upd(cls: OffloadClass, ctx: Ctx) -> Verdict:
     """STRICT-ASK-UPD: ``conn_update`` (or a batch of one); only a positive timestamp is data."""
     if cls.conn_update is not None:
-        ts = call_int(cls.conn_update, ctx)
-        if ts is None:
-            return Verdict(EIO)
-        return Verdict(0, ts) if ts > 0 else Verdict(ENODATA)
+        stamp = call_int(cls.conn_update, ctx)
+        if stamp is None:
+            return FAILED
+        return (0, stamp) if stamp > 0 else (ENODATA, 0)
     if cls.batch_submit is not None:
         return batch_of_one(cls, OpType.UPD, ctx)
-    return Verdict(ENODATA)
+    return (ENODATA, 0)
 
 
 def ask_void(cls: OffloadClass, kind: OpType, ctx: Ctx) -> Verdict:
     """STRICT-ASK-VOID: DEL, EST, FLUSH: the void callback succeeds (0); a native class without it
     is asked through a batch of one; a class with neither has nothing to do (0, no call)."""
-    match kind:
-        case OpType.DEL:
-            called = None if cls.conn_del is None else call_void(cls.conn_del, ctx)
-        case OpType.EST:
-            called = None if cls.conn_established is None else call_void(cls.conn_established, ctx)
-        case OpType.FLUSH:
-            called = None if cls.flush is None else call_void(cls.flush)
-        case _:
-            raise ValueError(f"{kind.name} is not a void op")
+    if kind is OpType.DEL:
+        called = None if cls.conn_del is None else call_void(cls.conn_del, ctx)
+    elif kind is OpType.EST:
+        called = None if cls.conn_established is None else call_void(cls.conn_established, ctx)
+    elif kind is OpType.FLUSH:
+        called = None if cls.flush is None else call_void(cls.flush)
+    else:
+        raise ValueError(f"{kind.name} is not a void op")
     if called is not None:
-        return Verdict(0 if called else EIO)
+        return OK if called else FAILED
     if cls.batch_submit is not None:
         return batch_of_one(cls, kind, ctx)
-    return Verdict(0)
+    return OK
 
 
 def ask(cls: OffloadClass, kind: OpType, ctx: Ctx) -> Verdict:
     """STRICT-ASK: one target's verdict through the single-op path."""
-    match kind:
-        case OpType.ADD:
-            return ask_add(cls, ctx)
-        case OpType.POLICY:
-            return ask_policy(cls, ctx)
-        case OpType.UPD:
-            return ask_upd(cls, ctx)
-        case OpType.DEL | OpType.EST | OpType.FLUSH:
-            return ask_void(cls, kind, ctx)
-        case _:
-            assert_never(kind)
+    if kind is OpType.ADD:
+        return ask_add(cls, ctx)
+    if kind is OpType.UPD:
+        return ask_upd(cls, ctx)
+    if kind is OpType.POLICY:
+        return ask_policy(cls, ctx)
+    return ask_void(cls, kind, ctx)
 
 
-def combine(kind: OpType, verdicts: Sequence[Verdict]) -> int:
+def combine(kind: OpType, errors: Sequence[int]) -> int:
     """STRICT-COMBINE-ANY for ADD, UPD, POLICY; STRICT-COMBINE-ALL for DEL, EST, FLUSH.
 
-    ``verdicts`` are in registration order of their providers.
+    ``errors`` are the targets' verdicts in registration order.
     """
     no_opinion = NO_OPINION.get(kind)
     if no_opinion is None:
-        return next((v.error for v in verdicts if v.error), 0)
-    if any(v.error == 0 for v in verdicts):
+        for error in errors:
+            if error:
+                return error
         return 0
-    return next((v.error for v in verdicts if v.error != no_opinion), no_opinion)
+    if 0 in errors:
+        return 0
+    for error in errors:
+        if error != no_opinion:
+            return error
+    return no_opinion
 
 
-def effect(marks: MarkTable, kind: OpType, ctx: Ctx, asked: Sequence[tuple[OffloadClass, Verdict]]) -> BatchResult:
+def effect(marks: MarkTable, kind: OpType, ctx: Ctx, asked: Sequence[tuple[OffloadClass, Verdict]]) -> Verdict:
     """STRICT-EFFECT: the op's result from its targets' verdicts, and the record update.
 
     ``asked`` pairs each target that gave a verdict with it, in registration order. ADD: the
@@ -222,26 +206,47 @@ def effect(marks: MarkTable, kind: OpType, ctx: Ctx, asked: Sequence[tuple[Offlo
     latest positive timestamp. DEL: the record is dropped. EST: EST iff the result is 0. FLUSH:
     every record is dropped. POLICY: no change.
     """
-    error = combine(kind, [verdict for _, verdict in asked])
-    conn_id = ctx.conn_id
-    match kind:
-        case OpType.ADD:
-            holders = tuple(cls for cls, verdict in asked if verdict.error == 0)
-            if holders and conn_id is not None:
-                marks.put(conn_id, Record(mark=Mark.ADDED, holders=holders))
-        case OpType.UPD:
-            last_used = max((verdict.last_used for _, verdict in asked if verdict.last_used > 0), default=0)
-            return BatchResult(error=error, last_used=last_used)
-        case OpType.DEL:
-            marks.drop(conn_id)
-        case OpType.EST:
-            record = marks.get(conn_id)
-            if error == 0 and record is not None and conn_id is not None:
-                marks.put(conn_id, Record(mark=Mark.EST, holders=record.holders))
-        case OpType.FLUSH:
-            marks.clear()
-        case OpType.POLICY:
-            pass
-        case _:
-            assert_never(kind)
-    return BatchResult(error=error)
+    error = combine(kind, [verdict[0] for _, verdict in asked])
+    records = marks.records
+    conn = ctx.conn
+    if kind is OpType.ADD:
+        holders = tuple(cls for cls, verdict in asked if verdict[0] == 0)
+        if holders and conn is not None:
+            records[conn.id] = (Mark.ADDED, holders)
+    elif kind is OpType.UPD:
+        return (error, max((verdict[1] for _, verdict in asked), default=0) if error == 0 else 0)
+    elif kind is OpType.DEL:
+        if conn is not None:
+            records.pop(conn.id, None)
+    elif kind is OpType.EST:
+        record = records.get(conn.id) if conn is not None else None
+        if error == 0 and record is not None and conn is not None:
+            records[conn.id] = (Mark.EST, record[1])
+    elif kind is OpType.FLUSH:
+        marks.clear()
+    return (error, 0)
+
+
+def decide(
+    classes: tuple[OffloadClass, ...],
+    capable: tuple[OffloadClass, ...],
+    marks: MarkTable,
+    kind: BatchKind,
+    ctx: Ctx,
+    *,
+    private_slot: bool,
+) -> Verdict:
+    """One op through the single-op path: STRICT-GATE, each target asked in registration order
+    (STRICT-ASK; POLICY stops at the first that takes the connection, STRICT-POLICY-STOP), then
+    STRICT-EFFECT."""
+    gated = gate(kind, ctx, classes, capable, marks, private_slot=private_slot)
+    if isinstance(gated, int):
+        return (gated, 0)
+    assert isinstance(kind, OpType)  # the gate answers every other kind itself
+    asked: list[tuple[OffloadClass, Verdict]] = []
+    for cls in gated:
+        verdict = ask(cls, kind, ctx)
+        asked.append((cls, verdict))
+        if kind is OpType.POLICY and verdict[0] == 0:
+            break
+    return effect(marks, kind, ctx, asked)
