@@ -25,7 +25,7 @@ DOCS = ROOT / "docs"
 _RULE = re.compile(r"\bRule ([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)\b")
 _ERRATUM = re.compile(r"\bE-[A-Z]+(?:-[A-Z]+)*\b")
 _ANCHOR = re.compile(r"^\.\. _rule-([A-Z0-9-]+):", re.MULTILINE)
-_CITED = re.compile(r"\b(model\.[a-z_]+(?:\.[A-Za-z_]+)*)")
+_CITED = re.compile(r"\b((?:model|impl|conformance)\.[a-z_]+(?:\.[A-Za-z_]+)*)")
 
 
 def model_texts() -> dict[str, str]:
