@@ -12,17 +12,31 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
 
 from conformance import contracts, docs_check
 from conformance.bench import report
 from conformance.errata_page import render
 from conformance.impl_target import run_on_impl
 from conformance.model_target import run_on_model
-from conformance.runner import Target, answer_all
+from conformance.runner import Target, answer, answer_all, answer_with
+from conformance.tracker_scenario import TrackerRunner, TrackerScenario, parse_tracker_scenario, run_tracker
+from conformance.tracker_targets import model_tracker
 from model.vocab import Profile
 
+JSON = Any
+
 TARGETS: dict[str, Target] = {"model": run_on_model, "impl": run_on_impl}
+TrackerTarget = Callable[[TrackerScenario, Profile], TrackerRunner]
+TRACKERS: dict[str, TrackerTarget] = {"model": model_tracker}
+
+
+def run_tracker_object(obj: JSON, target: TrackerTarget, profile: Profile) -> dict[str, JSON]:
+    """Parse and run one tracker scenario."""
+    scenario = parse_tracker_scenario(obj)
+    return run_tracker(scenario, target(scenario, profile))
 
 
 def _profile(text: str) -> Profile:
@@ -39,6 +53,9 @@ def parser() -> argparse.ArgumentParser:
     scen = commands.add_parser("scenarios", help="run scenarios (JSON lines on stdin) and print results")
     scen.add_argument("--profile", required=True, type=_profile, help="rfc-v1, rfc-v2 or strict")
     scen.add_argument("--target", default="model", choices=sorted(TARGETS), help="what runs them (default: model)")
+    track = commands.add_parser("tracker", help="run tracker scenarios (JSON lines on stdin) and print results")
+    track.add_argument("--profile", required=True, type=_profile, help="rfc-v1, rfc-v2 or strict")
+    track.add_argument("--target", default="model", choices=sorted(TRACKERS), help="what runs them (default: model)")
     con = commands.add_parser("contracts", help="check the model's contracts with CrossHair and report each")
     con.add_argument("--report", help="also write the report (markdown) to this file")
     con.add_argument("--jobs", type=int, default=2, help="contracts checked at once (default: 2)")
@@ -53,8 +70,15 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = parser().parse_args(argv)
-    if args.command == "scenarios":
-        for result in answer_all(sys.stdin, TARGETS[args.target], args.profile):
+    if args.command in ("scenarios", "tracker"):
+        profile: Profile = args.profile
+        if args.command == "scenarios":
+            target = TARGETS[args.target]
+            handle = partial(answer, target=target, profile=profile)
+        else:
+            tracker = TRACKERS[args.target]
+            handle = partial(answer_with, handle=lambda obj: run_tracker_object(obj, tracker, profile))
+        for result in answer_all(sys.stdin, handle):
             sys.stdout.write(json.dumps(result) + "\n")
             sys.stdout.flush()
         return 0

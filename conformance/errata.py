@@ -7,13 +7,22 @@ tests and the model's docstrings (which cite the ids) cannot drift apart.
 
 Promises: every erratum names the RFC rule it is about and the strict rule that fixes it (both are
 rule ids of the model's docstrings); ``rfc`` holds the result fields the real RFC code gives (rfc-v1,
-and rfc-v2 unless ``rfc_v2`` differs), ``strict`` those of the strict profile.
+and rfc-v2 unless ``rfc_v2`` differs), ``strict`` those of the strict profile. ``kind`` says which
+protocol the scenario speaks: "layer" (``conformance.scenario``) or "tracker"
+(``conformance.tracker_scenario``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
+
+from conformance.model_target import run_on_model
+from conformance.runner import run_object
+from conformance.tracker_scenario import parse_tracker_scenario, run_tracker
+from conformance.tracker_targets import model_tracker
+from model.vocab import Profile
 
 JSON = Any
 
@@ -31,6 +40,7 @@ class Erratum:
     rfc: dict[str, JSON]
     strict: dict[str, JSON]
     rfc_v2: dict[str, JSON] | None = None
+    kind: str = "layer"
 
 
 NATIVE_ADD = {"callbacks": ["add", "batch"], "add": {"0": 28}}
@@ -252,10 +262,144 @@ ERRATA: tuple[Erratum, ...] = (
     ),
 )
 
+TRACKER_ERRATA: tuple[Erratum, ...] = (
+    Erratum(
+        id="E-TRACK-DUMMY",
+        kind="tracker",
+        title="The dummy provider is registered in production, and its connections never expire",
+        rfc_rule="TRACK-INIT",
+        strict_rule="TRACK-INIT",
+        why="ct_offload_module_init registers every ct provider named like a registered dpif offload "
+        "class, and a userspace datapath always registers 'dummy'; the dummy answers every UPD with "
+        "the current time, so every committed connection is offloaded into its list and refreshed for "
+        "ever, TCP sequence checks off.",
+        scenario={
+            "providers": [{"kind": "dummy", "name": "dummy"}],
+            "config": {"dpif_classes": ["dummy", "dummy_x"], "requested": []},
+            "events": [
+                {"at": 0, "do": "commit", "flow": 0},
+                {"at": 40000, "do": "sweep"},
+                {"at": 80000, "do": "sweep"},
+            ],
+        },
+        rfc={
+            "register": [0],
+            "results": [1, {"cleaned": [], "refreshed": [[1, 60000]]}, {"cleaned": [], "refreshed": [[1, 100000]]}],
+            "marks": {"1": "ADDED"},
+        },
+        strict={
+            "register": [],
+            "results": [1, {"cleaned": [[1, "expired"]], "refreshed": []}, {"cleaned": [], "refreshed": []}],
+            "marks": {"1": "NONE"},
+        },
+    ),
+    Erratum(
+        id="E-TRACK-NOBODY",
+        kind="tracker",
+        title="With offload on and no provider, every connection loses TCP sequence checking",
+        rfc_rule="RFC-ADD",
+        strict_rule="STRICT-EFFECT",
+        why="conn_add marks the connection ADDED when no provider objected, and patch 07 skips every TCP "
+        "sequence, window and RST check for a connection so marked.",
+        scenario={"events": [{"at": 0, "do": "commit", "flow": 0}]},
+        rfc={"table": {"1": [0, 30000, False, False, False]}, "marks": {"1": "ADDED"}},
+        strict={"table": {"1": [0, 30000, False, False, True]}, "marks": {"1": "NONE"}},
+    ),
+    Erratum(
+        id="E-TRACK-STALE",
+        kind="tracker",
+        title="A stale hardware timestamp keeps a connection alive for ever",
+        rfc_rule="TRACK-SWEEP-RFC",
+        strict_rule="TRACK-SWEEP-STRICT",
+        why="The sweep extends an offloaded connection by the sweep interval whenever UPD answers any "
+        "non-zero time, however old; hardware that last saw the flow long ago keeps it in the table.",
+        scenario={
+            "providers": [{"callbacks": ["add", "del", "upd"], "upd": {"1": 1}}],
+            "events": [
+                {"at": 0, "do": "commit", "flow": 0},
+                {"at": 40000, "do": "sweep"},
+                {"at": 80000, "do": "sweep"},
+            ],
+        },
+        rfc={
+            "results": [1, {"cleaned": [], "refreshed": [[1, 60000]]}, {"cleaned": [], "refreshed": [[1, 100000]]}],
+            "marks": {"1": "ADDED"},
+        },
+        strict={
+            "results": [1, {"cleaned": [[1, "stale"]], "refreshed": []}, {"cleaned": [], "refreshed": []}],
+            "marks": {"1": "NONE"},
+        },
+    ),
+    Erratum(
+        id="E-TRACK-FORCE",
+        kind="tracker",
+        title="A force-expired connection comes back",
+        rfc_rule="TRACK-SWEEP-RFC",
+        strict_rule="TRACK-SWEEP-STRICT",
+        why="conn_force_expire sets the expiry to 0 so that a new connection can take the flow; the sweep "
+        "then sends the old, still offloaded connection a UPD and extends it, so lookups find it again "
+        "and, once the flow is re-committed, two live connections share one key.",
+        scenario={
+            "providers": [{"callbacks": ["add", "del", "upd"], "upd": {"1": 5}}],
+            "events": [
+                {"at": 0, "do": "commit", "flow": 0},
+                {"at": 1000, "do": "force", "flow": 0},
+                {"at": 20000, "do": "sweep"},
+            ],
+        },
+        rfc={
+            "results": [1, 1, {"cleaned": [], "refreshed": [[1, 40000]]}],
+            "table": {"1": [0, 40000, False, False, False]},
+        },
+        strict={"results": [1, 1, {"cleaned": [[1, "forced"]], "refreshed": []}], "table": {}},
+    ),
+    Erratum(
+        id="E-TRACK-WINDOW",
+        kind="tracker",
+        title="A live offloaded connection is missed by lookups between its expiry and the next sweep",
+        rfc_rule="TRACK-SWEEP-RFC",
+        strict_rule="TRACK-SWEEP-STRICT",
+        why="Offloaded connections are refreshed only after their software expiry; until the next sweep "
+        "conn_key_lookup skips them, so software-path packets and dumps do not see a connection the "
+        "hardware is still forwarding, every interval.",
+        scenario={
+            "providers": [{"kind": "dummy", "name": "dummy"}],
+            "events": [
+                {"at": 0, "do": "commit", "flow": 0},
+                {"at": 20000, "do": "sweep"},
+                {"at": 35000, "do": "lookup", "flow": 0},
+            ],
+        },
+        rfc={"results": [1, {"cleaned": [], "refreshed": []}, None]},
+        strict={"results": [1, {"cleaned": [], "refreshed": [[1, 50000]]}, 1]},
+    ),
+)
+
+ALL_ERRATA: tuple[Erratum, ...] = ERRATA + TRACKER_ERRATA
+
 
 def erratum(ident: str) -> Erratum:
     """The erratum with id ``ident``."""
-    for e in ERRATA:
+    for e in ALL_ERRATA:
         if e.id == ident:
             return e
     raise KeyError(f"no erratum {ident!r}")
+
+
+def outcome(e: Erratum, profile: Profile) -> dict[str, JSON]:
+    """The model's whole result for ``e``'s counterexample under ``profile``."""
+    if e.kind == "tracker":
+        scenario = parse_tracker_scenario(e.scenario)
+        return json.loads(json.dumps(run_tracker(scenario, model_tracker(scenario, profile))))  # type: ignore[no-any-return]
+    return run_object(e.scenario, run_on_model, profile)
+
+
+def shown(e: Erratum, profile: Profile) -> dict[str, JSON]:
+    """The fields of ``outcome`` that the erratum quotes."""
+    out = outcome(e, profile)
+    return {key: out[key] for key in expected(e, profile)}
+
+
+def expected(e: Erratum, profile: Profile) -> dict[str, JSON]:
+    """The fields the erratum records for ``profile``."""
+    return {Profile.RFC_V1: e.rfc, Profile.RFC_V2: e.rfc_v2 or e.rfc, Profile.STRICT: e.strict}[profile]

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 
-from conformance.errata import ERRATA, Erratum
-from conformance.model_target import run_on_model
-from conformance.runner import run_object
+from conformance.errata import ALL_ERRATA, Erratum, shown
 from model.vocab import Profile
 
 HEADER = """\
@@ -24,11 +22,13 @@ Errata of the RFC
 =================
 
 Each defect of the posted ct-offload layer (lib/ct-offload.c of the RFC series, v1 of 2026-04-08 and
-the v2 repost of 2026-05-18) with its minimal counterexample: a scenario in the scenario protocol,
-the result the RFC code gives (the ``rfc-v1`` and ``rfc-v2`` profiles), the result of the ``strict``
-profile, and the rule that fixes it. Every entry is asserted by ``conformance/tests/test_errata.py``.
-Only the result fields that show the defect are quoted; run the scenario with
-``python -m conformance scenarios --profile P`` for the whole result.
+the v2 repost of 2026-05-18) and of the way conntrack drives it (patches 08-11), with its minimal
+counterexample: a scenario (for the layer, in the scenario protocol; for the tracker, a tracker
+scenario), the result the RFC code gives (the ``rfc-v1`` and ``rfc-v2`` profiles), the result of
+the ``strict`` profile, and the rule that fixes it. Every entry is asserted by
+``conformance/tests/test_errata.py``. Only the result fields that show the defect are quoted; run
+the scenario with ``python -m conformance scenarios --profile P`` (layer) or
+``python -m conformance tracker --profile P`` (tracker) for the whole result.
 """
 
 
@@ -43,19 +43,17 @@ def _entry(e: Erratum) -> list[str]:
         f"RFC rule: :ref:`{e.rfc_rule} <rule-{e.rfc_rule}>`. Fixed by: :ref:`{e.strict_rule} <rule-{e.strict_rule}>`.",
         "",
     ]
-    lines += ["Counterexample::", "", f"    {_json(e.scenario)}", ""]
-    profiles = [("rfc-v1", e.rfc), ("rfc-v2", e.rfc_v2 or e.rfc), ("strict", e.strict)]
+    what = "Counterexample (tracker scenario)" if e.kind == "tracker" else "Counterexample"
+    lines += [f"{what}::", "", f"    {_json(e.scenario)}", ""]
     lines += [".. list-table::", "   :header-rows: 1", "", "   * - profile", "     - result"]
-    for profile, expected in profiles:
-        out = run_object(e.scenario, run_on_model, Profile.parse(profile))
-        shown = {key: out[key] for key in expected}
-        lines += [f"   * - ``{profile}``", f"     - ``{_json(shown)}``"]
+    for profile in Profile:
+        lines += [f"   * - ``{profile.value}``", f"     - ``{_json(shown(e, profile))}``"]
     return [*lines, ""]
 
 
 def render() -> str:
     """The whole page."""
     lines = [HEADER]
-    for e in ERRATA:
+    for e in ALL_ERRATA:
         lines += _entry(e)
     return "\n".join(lines).rstrip() + "\n"

@@ -21,17 +21,22 @@ JSON = Any
 Target = Callable[[Scenario, Profile], Outcome]
 
 
-def answer(line: str, target: Target, profile: Profile) -> dict[str, JSON]:
-    """The result object for one input line."""
+def answer_with(line: str, handle: Callable[[JSON], dict[str, JSON]]) -> dict[str, JSON]:
+    """The result object for one input line: ``handle(obj)``, or the error object when the line is
+    not JSON or ``handle`` finds the scenario malformed (ScenarioError)."""
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         return {"id": None, "error": f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"}
     try:
-        scenario = parse_scenario(obj)
+        return handle(obj)
     except ScenarioError as exc:
         return {"id": scenario_id(obj), "error": str(exc)}
-    return encode(target(scenario, profile))
+
+
+def answer(line: str, target: Target, profile: Profile) -> dict[str, JSON]:
+    """The result object for one line of the scenario protocol."""
+    return answer_with(line, lambda obj: encode(target(parse_scenario(obj), profile)))
 
 
 def run_object(obj: dict[str, JSON], target: Target, profile: Profile) -> dict[str, JSON]:
@@ -39,8 +44,8 @@ def run_object(obj: dict[str, JSON], target: Target, profile: Profile) -> dict[s
     return json.loads(json.dumps(answer(json.dumps(obj), target, profile)))  # type: ignore[no-any-return]
 
 
-def answer_all(lines: Iterable[str], target: Target, profile: Profile) -> Iterator[dict[str, JSON]]:
-    """One result object per non-blank line."""
+def answer_all(lines: Iterable[str], handle: Callable[[str], dict[str, JSON]]) -> Iterator[dict[str, JSON]]:
+    """One result object per non-blank line, each from ``handle``."""
     for line in lines:
         if line.strip():
-            yield answer(line, target, profile)
+            yield handle(line)

@@ -152,8 +152,9 @@ def flow_ref(flow: int, conn_id: int) -> ConnRef:
 
 def start(
     profile: Profile, world: tuple[ProviderSpec, ...], config: TrackerConfig | None = None, *, slot: bool = True
-) -> tuple[TrackerState, tuple[Call, ...]]:
-    """Rule TRACK-INIT: the tracker and its layer at start, and the registration calls.
+) -> tuple[TrackerState, tuple[Call, ...], tuple[int, ...]]:
+    """Rule TRACK-INIT: the tracker and its layer at start, the registration calls and the codes
+    ``ct_offload_register`` returned.
 
     rfc profiles (``ct_offload_module_init``): with offload enabled, every provider class whose
     name is a registered dpif offload class is registered, so a userspace datapath registers the
@@ -164,12 +165,15 @@ def start(
     layer = initial_state(profile, world, slot=slot)
     wanted = config.requested if profile is Profile.STRICT else config.dpif_classes
     calls: list[Call] = []
+    codes: list[int] = []
     if config.enabled:
         for ident, spec in enumerate(world):
             if spec.name in wanted:
                 layer, observation = step(layer, Register(provider=ident))
                 calls.extend(observation.trace)
-    return TrackerState(config=config, layer=layer), tuple(calls)
+                assert isinstance(observation.result, int)
+                codes.append(observation.result)
+    return TrackerState(config=config, layer=layer), tuple(calls), tuple(codes)
 
 
 def timeout(config: TrackerConfig, conn: Tracked) -> int:
