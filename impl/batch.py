@@ -85,8 +85,8 @@ class Batch:
 
     def add(self, kind: BatchKind | int, ctx: Ctx) -> BatchEntry:
         """Append one op (``ct_offload_op_batch_add``) and return its entry."""
-        checked = as_kind(kind, "Batch.add: kind")
-        if not isinstance(ctx, Ctx):
+        checked = kind if kind.__class__ is OpType else as_kind(kind, "Batch.add: kind")
+        if ctx.__class__ is not Ctx and not isinstance(ctx, Ctx):
             raise TypeError(f"Batch.add: ctx must be a model.conn.Ctx, got {type(ctx).__name__}")
         if len(self._entries) == self._allocated:
             self._allocated = self._allocated * 2 if self._allocated else INITIAL_SIZE
