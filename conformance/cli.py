@@ -23,14 +23,14 @@ from conformance.impl_target import run_on_impl
 from conformance.model_target import run_on_model
 from conformance.runner import Target, answer, answer_all, answer_with
 from conformance.tracker_scenario import TrackerRunner, TrackerScenario, parse_tracker_scenario, run_tracker
-from conformance.tracker_targets import model_tracker
+from conformance.tracker_targets import impl_tracker, model_tracker
 from model.vocab import Profile
 
 JSON = Any
 
 TARGETS: dict[str, Target] = {"model": run_on_model, "impl": run_on_impl}
 TrackerTarget = Callable[[TrackerScenario, Profile], TrackerRunner]
-TRACKERS: dict[str, TrackerTarget] = {"model": model_tracker}
+TRACKERS: dict[str, TrackerTarget] = {"model": model_tracker, "impl": impl_tracker}
 
 
 def run_tracker_object(obj: JSON, target: TrackerTarget, profile: Profile) -> dict[str, JSON]:

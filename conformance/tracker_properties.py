@@ -178,6 +178,7 @@ DEFECTS: tuple[Defect, ...] = (
     ),
 )
 
+
 def kept(erratum_id: str) -> Events:
     """The events of the erratum's counterexample (the kept minimal counterexample)."""
     scenario = parse_tracker_scenario(erratum(erratum_id).scenario)
