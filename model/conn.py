@@ -40,13 +40,21 @@ class ConnRef:
 
     ``id`` is the identity (the RFC passes a ``struct conn *``): two ConnRefs with equal ids are the
     same connection for marks and for providers that key on it. ``zone``, ``orig`` and ``reply`` are
-    what a hardware provider needs to program a flow.
+    what a hardware provider needs to program a flow; ``helper`` (an ALG such as "ftp", or None)
+    and ``labels`` (the 128-bit ct label) decide whether real hardware can offload it at all.
     """
 
     id: int
     zone: int
     orig: FiveTuple
     reply: FiveTuple
+    helper: str | None = None
+    labels: int = 0
+
+    @property
+    def nat(self) -> bool:
+        """Whether the connection is NATed (its reply tuple is not the original one reversed)."""
+        return self.reply != self.orig.reversed()
 
     @staticmethod
     def synthetic(conn_id: int, *, zone: int = 0, proto: int = PROTO_UDP) -> ConnRef:
