@@ -108,7 +108,7 @@ def scripted_class(decl: ProviderDecl) -> OffloadClass:
 
     def conn_add(ctx: Ctx) -> int:
         check(Callback.ADD)
-        return behaviour.add((), ctx)[1]
+        return behaviour.add((), ctx, 0)[1]
 
     def conn_del(ctx: Ctx) -> None:
         check(Callback.DEL)
@@ -122,7 +122,7 @@ def scripted_class(decl: ProviderDecl) -> OffloadClass:
 
     def can_offload(ctx: Ctx) -> bool:
         check(Callback.CAN)
-        return behaviour.can((), ctx)[1]
+        return behaviour.can((), ctx, 0)[1]
 
     def flush() -> None:
         check(Callback.FLUSH)

@@ -43,43 +43,43 @@ def _call(state: LayerState, ident: int, callback: Callback, ctx: Ctx | None) ->
     return Call(provider=state.spec(ident).name, callback=callback, conn=conn)
 
 
-def invoke_init(state: LayerState, ident: int) -> tuple[LayerState, Call, int | Raised]:
+def invoke_init(state: LayerState, ident: int, now: int) -> tuple[LayerState, Call, int | Raised]:
     """Call ``init()`` of provider ``ident``."""
     call = _call(state, ident, Callback.INIT, None)
     behaviour = state.spec(ident).behaviour
     if behaviour.raises(Callback.INIT):
         return state, call, RAISED
-    pstate, error = behaviour.init(state.pstate(ident))
+    pstate, error = behaviour.init(state.pstate(ident), now)
     return state.with_pstate(ident, pstate), call, error
 
 
-def invoke_can(state: LayerState, ident: int, ctx: Ctx) -> tuple[LayerState, Call, bool | Raised]:
+def invoke_can(state: LayerState, ident: int, ctx: Ctx, now: int) -> tuple[LayerState, Call, bool | Raised]:
     """Call ``can_offload(ctx)`` of provider ``ident``."""
     call = _call(state, ident, Callback.CAN, ctx)
     behaviour = state.spec(ident).behaviour
     if behaviour.raises(Callback.CAN):
         return state, call, RAISED
-    pstate, allowed = behaviour.can(state.pstate(ident), ctx)
+    pstate, allowed = behaviour.can(state.pstate(ident), ctx, now)
     return state.with_pstate(ident, pstate), call, allowed
 
 
-def invoke_add(state: LayerState, ident: int, ctx: Ctx) -> tuple[LayerState, Call, int | Raised]:
+def invoke_add(state: LayerState, ident: int, ctx: Ctx, now: int) -> tuple[LayerState, Call, int | Raised]:
     """Call ``conn_add(ctx)`` of provider ``ident``."""
     call = _call(state, ident, Callback.ADD, ctx)
     behaviour = state.spec(ident).behaviour
     if behaviour.raises(Callback.ADD):
         return state, call, RAISED
-    pstate, error = behaviour.add(state.pstate(ident), ctx)
+    pstate, error = behaviour.add(state.pstate(ident), ctx, now)
     return state.with_pstate(ident, pstate), call, error
 
 
-def invoke_del(state: LayerState, ident: int, ctx: Ctx) -> tuple[LayerState, Call, None | Raised]:
+def invoke_del(state: LayerState, ident: int, ctx: Ctx, now: int) -> tuple[LayerState, Call, None | Raised]:
     """Call ``conn_del(ctx)`` of provider ``ident``."""
     call = _call(state, ident, Callback.DEL, ctx)
     behaviour = state.spec(ident).behaviour
     if behaviour.raises(Callback.DEL):
         return state, call, RAISED
-    return state.with_pstate(ident, behaviour.delete(state.pstate(ident), ctx)), call, None
+    return state.with_pstate(ident, behaviour.delete(state.pstate(ident), ctx, now)), call, None
 
 
 def invoke_upd(state: LayerState, ident: int, ctx: Ctx, now: int) -> tuple[LayerState, Call, int | Raised]:
@@ -92,22 +92,22 @@ def invoke_upd(state: LayerState, ident: int, ctx: Ctx, now: int) -> tuple[Layer
     return state.with_pstate(ident, pstate), call, stamp
 
 
-def invoke_est(state: LayerState, ident: int, ctx: Ctx) -> tuple[LayerState, Call, None | Raised]:
+def invoke_est(state: LayerState, ident: int, ctx: Ctx, now: int) -> tuple[LayerState, Call, None | Raised]:
     """Call ``conn_established(ctx)`` of provider ``ident``."""
     call = _call(state, ident, Callback.EST, ctx)
     behaviour = state.spec(ident).behaviour
     if behaviour.raises(Callback.EST):
         return state, call, RAISED
-    return state.with_pstate(ident, behaviour.established(state.pstate(ident), ctx)), call, None
+    return state.with_pstate(ident, behaviour.established(state.pstate(ident), ctx, now)), call, None
 
 
-def invoke_flush(state: LayerState, ident: int) -> tuple[LayerState, Call, None | Raised]:
+def invoke_flush(state: LayerState, ident: int, now: int) -> tuple[LayerState, Call, None | Raised]:
     """Call ``flush()`` of provider ``ident``."""
     call = _call(state, ident, Callback.FLUSH, None)
     behaviour = state.spec(ident).behaviour
     if behaviour.raises(Callback.FLUSH):
         return state, call, RAISED
-    return state.with_pstate(ident, behaviour.flush(state.pstate(ident))), call, None
+    return state.with_pstate(ident, behaviour.flush(state.pstate(ident), now)), call, None
 
 
 def invoke_batch(

@@ -41,21 +41,21 @@ def _rfc_single(state: LayerState, op: BatchOp, now: int) -> tuple[LayerState, B
     if isinstance(kind, InvalidType):
         return state, BatchResult(error=22)
     if kind is OpType.ADD:
-        state, _, error = rfc.add(state, op.ctx)
+        state, _, error = rfc.add(state, op.ctx, now)
     elif kind is OpType.DEL:
-        state, _ = rfc.delete(state, op.ctx)
+        state, _ = rfc.delete(state, op.ctx, now)
         error = 0
     elif kind is OpType.UPD:
         state, _, stamp = rfc.update(state, op.ctx, now)
         error = 0 if stamp else rfc.upd_no_data(state.profile)
     elif kind is OpType.POLICY:
-        state, _, allowed = rfc.can_offload(state, op.ctx)
+        state, _, allowed = rfc.can_offload(state, op.ctx, now)
         error = 0 if allowed else 1
     elif kind is OpType.FLUSH:
-        state, _ = rfc.flush(state)
+        state, _ = rfc.flush(state, now)
         error = 0
     else:
-        state, _, error = rfc.established(state, op.ctx)
+        state, _, error = rfc.established(state, op.ctx, now)
     return state, BatchResult(error=error)
 
 

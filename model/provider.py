@@ -54,19 +54,19 @@ class Behaviour(ABC):
         """The provider's state before any callback."""
 
     @abstractmethod
-    def init(self, state: ProviderState) -> tuple[ProviderState, int]:
+    def init(self, state: ProviderState, now: int) -> tuple[ProviderState, int]:
         """``init()``: 0 or an errno."""
 
     @abstractmethod
-    def can(self, state: ProviderState, ctx: Ctx) -> tuple[ProviderState, bool]:
+    def can(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, bool]:
         """``can_offload(ctx)``."""
 
     @abstractmethod
-    def add(self, state: ProviderState, ctx: Ctx) -> tuple[ProviderState, int]:
+    def add(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
         """``conn_add(ctx)``: 0 (accepted) or an errno."""
 
     @abstractmethod
-    def delete(self, state: ProviderState, ctx: Ctx) -> ProviderState:
+    def delete(self, state: ProviderState, ctx: Ctx, now: int) -> ProviderState:
         """``conn_del(ctx)``."""
 
     @abstractmethod
@@ -74,11 +74,11 @@ class Behaviour(ABC):
         """``conn_update(ctx)``: the last-used time in ms, 0 for none."""
 
     @abstractmethod
-    def established(self, state: ProviderState, ctx: Ctx) -> ProviderState:
+    def established(self, state: ProviderState, ctx: Ctx, now: int) -> ProviderState:
         """``conn_established(ctx)``."""
 
     @abstractmethod
-    def flush(self, state: ProviderState) -> ProviderState:
+    def flush(self, state: ProviderState, now: int) -> ProviderState:
         """``flush()``."""
 
     @abstractmethod
@@ -140,29 +140,29 @@ class Scripted(Behaviour):
     def initial_state(self) -> ProviderState:
         return ()
 
-    def init(self, state: ProviderState) -> tuple[ProviderState, int]:
+    def init(self, state: ProviderState, now: int) -> tuple[ProviderState, int]:
         return state, self.init_result
 
-    def can(self, state: ProviderState, ctx: Ctx) -> tuple[ProviderState, bool]:
+    def can(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, bool]:
         key = conn_key(ctx)
         for k, v in self.can_table:
             if k == key:
                 return state, v
         return state, True
 
-    def add(self, state: ProviderState, ctx: Ctx) -> tuple[ProviderState, int]:
+    def add(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
         return state, lookup(self.add_table, conn_key(ctx), 0)
 
-    def delete(self, state: ProviderState, ctx: Ctx) -> ProviderState:
+    def delete(self, state: ProviderState, ctx: Ctx, now: int) -> ProviderState:
         return state
 
     def update(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
         return state, lookup(self.upd_table, conn_key(ctx), 0)
 
-    def established(self, state: ProviderState, ctx: Ctx) -> ProviderState:
+    def established(self, state: ProviderState, ctx: Ctx, now: int) -> ProviderState:
         return state
 
-    def flush(self, state: ProviderState) -> ProviderState:
+    def flush(self, state: ProviderState, now: int) -> ProviderState:
         return state
 
     def batch(
@@ -193,7 +193,7 @@ class Scripted(Behaviour):
         if kind is OpType.ADD:
             if self.has_can and (Callback.CAN in self.raising):
                 return BatchResult(error=Errno.EIO)
-            if self.has_can and not self.can((), op.ctx)[1]:
+            if self.has_can and not self.can((), op.ctx, 0)[1]:
                 return BatchResult(error=Errno.EOPNOTSUPP)
             if Callback.ADD in self.raising:
                 return BatchResult(error=Errno.EIO)
@@ -206,7 +206,7 @@ class Scripted(Behaviour):
         if kind is OpType.POLICY:
             if self.has_can and Callback.CAN in self.raising:
                 return BatchResult(error=Errno.EIO)
-            allowed = self.can((), op.ctx)[1] if self.has_can else True
+            allowed = self.can((), op.ctx, 0)[1] if self.has_can else True
             return BatchResult(error=0 if allowed else Errno.EPERM)
         raising = {OpType.DEL: Callback.DEL, OpType.EST: Callback.EST, OpType.FLUSH: Callback.FLUSH}
         return BatchResult(error=Errno.EIO if raising[kind] in self.raising else 0)
@@ -255,19 +255,19 @@ class Dummy(Behaviour):
     def initial_state(self) -> ProviderState:
         return DummyState()
 
-    def init(self, state: ProviderState) -> tuple[ProviderState, int]:
+    def init(self, state: ProviderState, now: int) -> tuple[ProviderState, int]:
         return state, 0
 
-    def can(self, state: ProviderState, ctx: Ctx) -> tuple[ProviderState, bool]:
+    def can(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, bool]:
         return state, True
 
-    def add(self, state: ProviderState, ctx: Ctx) -> tuple[ProviderState, int]:
+    def add(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
         st = _dummy(state)
         key = conn_key(ctx)
         entries = (st.entries.get(key) or ()) + (DummyEntry(netdev_fwd_in=ctx.netdev_in),)
         return replace(st, entries=st.entries.set(key, entries), n_added=st.n_added + 1), 0
 
-    def delete(self, state: ProviderState, ctx: Ctx) -> ProviderState:
+    def delete(self, state: ProviderState, ctx: Ctx, now: int) -> ProviderState:
         st = _dummy(state)
         key = conn_key(ctx)
         entries = st.entries.get(key)
@@ -283,7 +283,7 @@ class Dummy(Behaviour):
             return st, 0
         return replace(st, n_updated=st.n_updated + 1), now
 
-    def established(self, state: ProviderState, ctx: Ctx) -> ProviderState:
+    def established(self, state: ProviderState, ctx: Ctx, now: int) -> ProviderState:
         st = _dummy(state)
         key = conn_key(ctx)
         entries = st.entries.get(key)
@@ -292,7 +292,7 @@ class Dummy(Behaviour):
         first = replace(entries[0], netdev_rev_in=ctx.netdev_in)
         return replace(st, entries=st.entries.set(key, (first, *entries[1:])), n_established=st.n_established + 1)
 
-    def flush(self, state: ProviderState) -> ProviderState:
+    def flush(self, state: ProviderState, now: int) -> ProviderState:
         st = _dummy(state)
         removed = sum(len(v) for _, v in st.entries.items())
         return replace(st, entries=HamtMap(), n_deleted=st.n_deleted + removed)

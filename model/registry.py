@@ -16,7 +16,7 @@ from model.state import LayerState
 from model.vocab import Callback, Errno
 
 
-def register(state: LayerState, ident: int) -> tuple[LayerState, Trace, int]:
+def register(state: LayerState, ident: int, now: int = 0) -> tuple[LayerState, Trace, int]:
     """Rule REG-ADD: register class ``ident``; returns 0 or an errno.
 
     1. If a registered class has the same name, answer EEXIST without calling ``init`` (so a class
@@ -30,7 +30,7 @@ def register(state: LayerState, ident: int) -> tuple[LayerState, Trace, int]:
         return state, (), Errno.EEXIST
     calls: tuple[Call, ...] = ()
     if state.spec(ident).has(Callback.INIT):
-        state, call, answer = invoke_init(state, ident)
+        state, call, answer = invoke_init(state, ident, now)
         calls = (call,)
         error = Errno.EIO if isinstance(answer, Raised) else answer
         if error:

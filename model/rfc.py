@@ -48,7 +48,7 @@ def _set_mark(state: LayerState, ctx: Ctx, mark: Mark) -> LayerState:
     return state.with_record(ctx.conn_id, Record(mark=mark))
 
 
-def add(state: LayerState, ctx: Ctx, *, batched: bool = False) -> tuple[LayerState, tuple[Call, ...], int]:
+def add(state: LayerState, ctx: Ctx, now: int, *, batched: bool = False) -> tuple[LayerState, tuple[Call, ...], int]:
     """Rule RFC-ADD (``ct_offload_conn_add_``).
 
     For each provider in registration order: skip it if it has ``can_offload`` and that says
@@ -63,12 +63,12 @@ def add(state: LayerState, ctx: Ctx, *, batched: bool = False) -> tuple[LayerSta
     for ident in _providers(state, batched):
         spec = state.spec(ident)
         if spec.has(Callback.CAN):
-            state, call, allowed = invoke_can(state, ident, ctx)
+            state, call, allowed = invoke_can(state, ident, ctx, now)
             calls.append(call)
             if isinstance(allowed, Raised) or not allowed:
                 continue
         if spec.has(Callback.ADD):
-            state, call, answer = invoke_add(state, ident, ctx)
+            state, call, answer = invoke_add(state, ident, ctx, now)
             calls.append(call)
             error = Errno.EIO if isinstance(answer, Raised) else answer
             if error and not ret:
@@ -78,18 +78,20 @@ def add(state: LayerState, ctx: Ctx, *, batched: bool = False) -> tuple[LayerSta
     return state, tuple(calls), ret
 
 
-def delete(state: LayerState, ctx: Ctx, *, batched: bool = False) -> Step:
+def delete(state: LayerState, ctx: Ctx, now: int, *, batched: bool = False) -> Step:
     """Rule RFC-DEL (``ct_offload_conn_del_``): call every provider's ``conn_del`` (no
     ``can_offload`` check, no result), then set the mark to NONE."""
     calls: list[Call] = []
     for ident in _providers(state, batched):
         if state.spec(ident).has(Callback.DEL):
-            state, call, _ = invoke_del(state, ident, ctx)
+            state, call, _ = invoke_del(state, ident, ctx, now)
             calls.append(call)
     return _set_mark(state, ctx, Mark.NONE), tuple(calls)
 
 
-def established(state: LayerState, ctx: Ctx, *, batched: bool = False) -> tuple[LayerState, tuple[Call, ...], int]:
+def established(
+    state: LayerState, ctx: Ctx, now: int, *, batched: bool = False
+) -> tuple[LayerState, tuple[Call, ...], int]:
     """Rule RFC-EST (``ct_offload_conn_established_``).
 
     1. Without a slot: EAGAIN, and no provider is called (the log says "always sending est." but
@@ -105,7 +107,7 @@ def established(state: LayerState, ctx: Ctx, *, batched: bool = False) -> tuple[
     calls: list[Call] = []
     for ident in _providers(state, batched):
         if state.spec(ident).has(Callback.EST):
-            state, call, _ = invoke_est(state, ident, ctx)
+            state, call, _ = invoke_est(state, ident, ctx, now)
             calls.append(call)
     return _set_mark(state, ctx, Mark.EST), tuple(calls), 0
 
@@ -125,27 +127,29 @@ def update(state: LayerState, ctx: Ctx, now: int, *, batched: bool = False) -> t
     return state, tuple(calls), 0
 
 
-def can_offload(state: LayerState, ctx: Ctx, *, batched: bool = False) -> tuple[LayerState, tuple[Call, ...], bool]:
+def can_offload(
+    state: LayerState, ctx: Ctx, now: int, *, batched: bool = False
+) -> tuple[LayerState, tuple[Call, ...], bool]:
     """Rule RFC-CAN (``ct_offload_can_offload_``): true as soon as a provider's ``can_offload``
     says true (later providers are not asked). A provider without ``can_offload`` counts as "no"
     here, although RFC-ADD treats it as "yes" (erratum E-CAN-NULL)."""
     calls: list[Call] = []
     for ident in _providers(state, batched):
         if state.spec(ident).has(Callback.CAN):
-            state, call, allowed = invoke_can(state, ident, ctx)
+            state, call, allowed = invoke_can(state, ident, ctx, now)
             calls.append(call)
             if allowed is True:
                 return state, tuple(calls), True
     return state, tuple(calls), False
 
 
-def flush(state: LayerState, *, batched: bool = False) -> Step:
+def flush(state: LayerState, now: int, *, batched: bool = False) -> Step:
     """Rule RFC-FLUSH (``ct_offload_flush_``): call every provider's ``flush``. No mark changes
     (erratum E-FLUSH-MARKS)."""
     calls: list[Call] = []
     for ident in _providers(state, batched):
         if state.spec(ident).has(Callback.FLUSH):
-            state, call, _ = invoke_flush(state, ident)
+            state, call, _ = invoke_flush(state, ident, now)
             calls.append(call)
     return state, tuple(calls)
 
@@ -202,19 +206,19 @@ def _fallback(state: LayerState, op: BatchOp, now: int) -> tuple[LayerState, tup
     if isinstance(kind, InvalidType):
         return state, (), Errno.EINVAL
     if kind is OpType.ADD:
-        return add(state, op.ctx, batched=True)
+        return add(state, op.ctx, now, batched=True)
     if kind is OpType.DEL:
-        state, calls = delete(state, op.ctx, batched=True)
+        state, calls = delete(state, op.ctx, now, batched=True)
         return state, calls, 0
     if kind is OpType.UPD:
         state, calls, stamp = update(state, op.ctx, now, batched=True)
         return state, calls, 0 if stamp else upd_no_data(state.profile)
     if kind is OpType.POLICY:
-        state, calls, allowed = can_offload(state, op.ctx, batched=True)
+        state, calls, allowed = can_offload(state, op.ctx, now, batched=True)
         return state, calls, 0 if allowed else Errno.EPERM
     if kind is OpType.FLUSH:
-        state, calls = flush(state, batched=True)
+        state, calls = flush(state, now, batched=True)
         return state, calls, 0
     if kind is OpType.EST:
-        return established(state, op.ctx, batched=True)
+        return established(state, op.ctx, now, batched=True)
     raise AssertionError(f"unhandled op type {kind!r}")

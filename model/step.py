@@ -55,23 +55,23 @@ def step(state: LayerState, op: LayerOp, now: int = 0) -> tuple[LayerState, Obse
 def _rfc(state: LayerState, op: LayerOp, now: int) -> tuple[LayerState, Trace, Result]:
     match op:
         case Register(provider=ident):
-            return registry.register(state, ident)
+            return registry.register(state, ident, now)
         case Unregister(provider=ident):
             return registry.unregister(state, ident)
         case Add(ctx=ctx):
-            return rfc.add(state, ctx)
+            return rfc.add(state, ctx, now)
         case Delete(ctx=ctx):
-            state, trace = rfc.delete(state, ctx)
+            state, trace = rfc.delete(state, ctx, now)
             return state, trace, None
         case Update(ctx=ctx):
             return rfc.update(state, ctx, now)
         case Established(ctx=ctx):
-            state, trace, _ = rfc.established(state, ctx)
+            state, trace, _ = rfc.established(state, ctx, now)
             return state, trace, None
         case CanOffload(ctx=ctx):
-            return rfc.can_offload(state, ctx)
+            return rfc.can_offload(state, ctx, now)
         case Flush():
-            state, trace = rfc.flush(state)
+            state, trace = rfc.flush(state, now)
             return state, trace, None
         case SubmitBatch(ops=ops):
             return rfc.submit_batch(state, ops, now)
@@ -82,7 +82,7 @@ def _rfc(state: LayerState, op: LayerOp, now: int) -> tuple[LayerState, Trace, R
 def _strict(state: LayerState, op: LayerOp, now: int) -> tuple[LayerState, Trace, Result]:
     match op:
         case Register(provider=ident):
-            return registry.register(state, ident)
+            return registry.register(state, ident, now)
         case Unregister(provider=ident):
             return strict.unregister(state, ident)
         case Add(ctx=ctx):

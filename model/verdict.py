@@ -85,7 +85,7 @@ def ask_add(state: LayerState, ident: int, ctx: Ctx, now: int) -> Asked:
     spec = state.spec(ident)
     calls: tuple[Call, ...] = ()
     if spec.has(Callback.CAN):
-        state, call, allowed = invoke_can(state, ident, ctx)
+        state, call, allowed = invoke_can(state, ident, ctx, now)
         calls = (call,)
         if isinstance(allowed, Raised):
             return state, calls, RAISED_VERDICT
@@ -94,7 +94,7 @@ def ask_add(state: LayerState, ident: int, ctx: Ctx, now: int) -> Asked:
     if not spec.has(Callback.ADD):
         state, more, verdict = ask_one_op(state, ident, BatchOp(kind=OpType.ADD, ctx=ctx), now)
         return state, calls + more, verdict
-    state, call, answer = invoke_add(state, ident, ctx)
+    state, call, answer = invoke_add(state, ident, ctx, now)
     verdict = RAISED_VERDICT if isinstance(answer, Raised) else BatchResult(error=answer)
     return state, (*calls, call), verdict
 
@@ -110,7 +110,7 @@ def ask_policy(state: LayerState, ident: int, ctx: Ctx, now: int) -> Asked:
         return state, (), BatchResult(error=Errno.EPERM)
     spec = state.spec(ident)
     if spec.has(Callback.CAN):
-        state, call, allowed = invoke_can(state, ident, ctx)
+        state, call, allowed = invoke_can(state, ident, ctx, now)
         if isinstance(allowed, Raised):
             return state, (call,), RAISED_VERDICT
         return state, (call,), BatchResult(error=0 if allowed else Errno.EPERM)
@@ -140,11 +140,11 @@ def ask_void(state: LayerState, ident: int, kind: OpType, ctx: Ctx, now: int) ->
     spec = state.spec(ident)
     if spec.has(callback):
         if kind is OpType.DEL:
-            state, call, answer = invoke_del(state, ident, ctx)
+            state, call, answer = invoke_del(state, ident, ctx, now)
         elif kind is OpType.EST:
-            state, call, answer = invoke_est(state, ident, ctx)
+            state, call, answer = invoke_est(state, ident, ctx, now)
         else:
-            state, call, answer = invoke_flush(state, ident)
+            state, call, answer = invoke_flush(state, ident, now)
         return state, (call,), RAISED_VERDICT if isinstance(answer, Raised) else BatchResult(error=0)
     if spec.native:
         return ask_one_op(state, ident, BatchOp(kind=kind, ctx=ctx), now)
