@@ -35,6 +35,7 @@ from model.ops import (
     Flush,
     InvalidType,
     LayerOp,
+    QueryMark,
     Register,
     Result,
     SubmitBatch,
@@ -200,6 +201,8 @@ class ImplRunner:
                     batch.add(bop.kind.raw if isinstance(bop.kind, InvalidType) else bop.kind, bop.ctx)
                 layer.submit(batch)
                 return batch.results()
+            case QueryMark(conn=conn):
+                return layer.mark(conn)
             case _:
                 assert_never(op)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from impl import sched
 from impl.batch import BatchEntry
 from impl.calls import call_batch, call_can, call_int, call_void
 from impl.marks import ADDED_NO_HOLDER, EST_NO_HOLDER, MarkTable
@@ -108,6 +109,7 @@ class RfcDispatch:
                     error = EIO
                 if error and not ret:
                     ret = error
+            sched.point("rfc:add:provider")
         if not ret:
             self._set_mark(ctx, Mark.ADDED)
         return ret
@@ -116,6 +118,7 @@ class RfcDispatch:
         """RFC-DEL (``ct_offload_conn_del_``): every ``conn_del``, no can_offload check; mark NONE."""
         for delete in plan.delete:
             call_void(delete, ctx)
+            sched.point("rfc:del:provider")
         self._set_mark(ctx, Mark.NONE)
 
     def conn_established_(self, plan: Plan, ctx: Ctx) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeAlias
 
+from impl import sched
 from impl.batch import BatchEntry
 from impl.calls import call_batch, call_can, call_int, call_void
 from impl.marks import MarkTable
@@ -243,9 +244,11 @@ def decide(
     if isinstance(gated, int):
         return (gated, 0)
     assert isinstance(kind, OpType)  # the gate answers every other kind itself
+    sched.point("strict:gated")
     asked: list[tuple[OffloadClass, Verdict]] = []
     for cls in gated:
         verdict = ask(cls, kind, ctx)
+        sched.point("strict:asked")
         asked.append((cls, verdict))
         if kind is OpType.POLICY and verdict[0] == 0:
             break

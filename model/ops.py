@@ -116,6 +116,13 @@ class Flush:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class QueryMark:
+    """``ct_offload_conn_is_offloaded`` / ``_is_established`` in one: the mark of ``conn`` -> Mark."""
+
+    conn: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SubmitBatch:
     """``ct_offload_op_batch_submit(batch)`` -> one BatchResult per op, in order."""
 
@@ -123,10 +130,12 @@ class SubmitBatch:
 
 
 #: Every public operation of the layer.
-LayerOp: TypeAlias = Register | Unregister | Add | Delete | Update | Established | CanOffload | Flush | SubmitBatch
+LayerOp: TypeAlias = (
+    Register | Unregister | Add | Delete | Update | Established | CanOffload | Flush | SubmitBatch | QueryMark
+)
 
 #: What an operation returns: errno (Add, Register), timestamp (Update), bool (CanOffload),
-#: per-op results (SubmitBatch) or nothing.
+#: per-op results (SubmitBatch), a mark (QueryMark; a Mark is an int) or nothing.
 Result: TypeAlias = int | bool | None | tuple[BatchResult, ...]
 
 

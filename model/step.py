@@ -24,6 +24,7 @@ from model.ops import (
     Established,
     Flush,
     LayerOp,
+    QueryMark,
     Register,
     Result,
     SubmitBatch,
@@ -31,7 +32,7 @@ from model.ops import (
     Unregister,
     Update,
 )
-from model.state import LayerState
+from model.state import LayerState, mark_of
 from model.vocab import OpType, Profile
 
 
@@ -75,6 +76,8 @@ def _rfc(state: LayerState, op: LayerOp, now: int) -> tuple[LayerState, Trace, R
             return state, trace, None
         case SubmitBatch(ops=ops):
             return rfc.submit_batch(state, ops, now)
+        case QueryMark(conn=conn):
+            return state, (), mark_of(state, conn)
         case _:
             assert_never(op)
 
@@ -105,6 +108,8 @@ def _strict(state: LayerState, op: LayerOp, now: int) -> tuple[LayerState, Trace
             return state, trace, None
         case SubmitBatch(ops=ops):
             return strict_batch.submit_batch(state, ops, now)
+        case QueryMark(conn=conn):
+            return state, (), mark_of(state, conn)
         case _:
             assert_never(op)
 

@@ -56,8 +56,16 @@ def waits_for_establishment(device: DeviceState, conn: ConnRef) -> bool:
 
 def plan(state: SwitchdevState, kind: OpType, conn: ConnRef) -> tuple[int | None, DeviceOp]:
     """What the provider does for one op, before any device op: an answer now (and no device op),
-    or the device op whose result will be the answer. Rules P-ADD, P-EST, P-DEL, P-POLICY; UPD is
-    answered after the push (P-UPD), FLUSH is always a device op (P-FLUSH)."""
+    or the device op whose result will be the answer.
+
+    - Rule P-ADD: EEXIST for a known connection, EOPNOTSUPP if P-CAN says no; TCP (and UDP without
+      ``accept_new_udp``) waits for establishment (0, no device op); else an INSERT.
+    - Rule P-EST: waiting: an INSERT (established); programmed: an UPDATE; else 0.
+    - Rule P-DEL: programmed: a REMOVE; else 0.
+    - Rule P-POLICY: 0 if P-CAN says yes, else EPERM.
+    - Rule P-UPD: answered from one query after the push (``batch``).
+    - Rule P-FLUSH: always a FLUSH device op (``batch``); on 0 everything is forgotten.
+    """
     known = state.known.get(conn.id)
     if kind is OpType.ADD:
         if known is not None:
