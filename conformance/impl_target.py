@@ -172,6 +172,10 @@ class ImplRunner:
         result = self._call(op)
         return result, tuple(self.recorder.calls[start:])
 
+    def perform(self, op: LayerOp) -> Result:
+        """Apply ``op`` without slicing the trace (safe to call from several threads at once)."""
+        return self._call(op)
+
     def _call(self, op: LayerOp) -> Result:
         layer = self.layer
         match op:
