@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from conformance import contracts, docs_check
+from conformance import contracts, docs_check, vectors
 from conformance.bench import report
 from conformance.errata_page import render
 from conformance.impl_target import run_on_impl
@@ -62,6 +62,8 @@ def parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="run the benchmarks and report ratios measured in one run")
     bench.add_argument("--report", help="also write the report (markdown) to this file")
     bench.add_argument("only", nargs="*", help="benchmarks to run (default: all)")
+    vec = commands.add_parser("vectors", help="write the vector files, or check they are up to date")
+    vec.add_argument("--write", action="store_true", help="regenerate the files (default: check)")
     commands.add_parser("docs-check", help="check that docs/ cites rules and functions the model has")
     commands.add_parser("errata", help="print docs/errata.rst, generated from conformance/errata.py")
     return top
@@ -86,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return contracts.main(args.report, args.jobs)
     if args.command == "bench":
         return report.main(args.report, args.only)
+    if args.command == "vectors":
+        return vectors.main(write=args.write)
     if args.command == "docs-check":
         return docs_check.main()
     if args.command == "errata":
