@@ -18,7 +18,7 @@ nox.options.error_on_external_run = True
 nox.options.sessions = ["tests", "lint", "typecheck", "contracts", "conformance"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-SOURCES = ["model", "impl", "conformance", "noxfile.py"]
+SOURCES = ["model", "impl", "conformance", "docs/examples", "noxfile.py"]
 
 
 def install(session: nox.Session, *groups: str) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from conformance import contracts, docs_check, vectors
+from conformance import contracts, docs_check, external, vectors
 from conformance.bench import report
 from conformance.errata_page import render
 from conformance.impl_target import run_on_impl
@@ -62,6 +62,13 @@ def parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="run the benchmarks and report ratios measured in one run")
     bench.add_argument("--report", help="also write the report (markdown) to this file")
     bench.add_argument("only", nargs="*", help="benchmarks to run (default: all)")
+    chk = commands.add_parser("check", help="check an external implementation against the model")
+    chk.add_argument(
+        "--external", required=True, help="the command that runs it (speaking the protocol on stdin/stdout)"
+    )
+    chk.add_argument("--profile", required=True, type=_profile, help="rfc-v1, rfc-v2 or strict")
+    chk.add_argument("--count", type=int, default=300, help="scenarios to generate after the vectors (default 300)")
+    chk.add_argument("--tracker", action="store_true", help="speak the tracker scenario protocol instead")
     vec = commands.add_parser("vectors", help="write the vector files, or check they are up to date")
     vec.add_argument("--write", action="store_true", help="regenerate the files (default: check)")
     commands.add_parser("docs-check", help="check that docs/ cites rules and functions the model has")
@@ -88,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return contracts.main(args.report, args.jobs)
     if args.command == "bench":
         return report.main(args.report, args.only)
+    if args.command == "check":
+        if args.count < 1:
+            parser().error(f"--count must be at least 1, got {args.count}")
+        return external.run(args.external, args.profile, count=args.count, tracker=args.tracker)
     if args.command == "vectors":
         return vectors.main(write=args.write)
     if args.command == "docs-check":
