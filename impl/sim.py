@@ -17,7 +17,10 @@ Promises:
 - the first exception raised in any thread stops the run and is re-raised by ``run``, by ``stop``
   and on leaving the ``with`` block (once);
 - flow f is active iff a fixed hash of f is below ``active_fraction``; flow f opens at
-  ``start + f * open_spread // conns`` (rounded up to a ``tick``), on worker ``f % workers``.
+  ``start + f * open_spread // conns`` (rounded up to a ``tick``), on worker ``f % workers``;
+- the optional ``on_packet(flow, conn_id)`` hook sees every packet that found or created a
+  connection, after the tracker handled it, from the worker that sent it (no lock held); without
+  it nothing changes.
 """
 
 from __future__ import annotations
@@ -89,10 +92,13 @@ class Simulation:
         progress: Callable[[SimProgress], None] | None = None,
         progress_every: float = 1.0,
         join_timeout: float = 10.0,
+        on_packet: Callable[[int, int], None] | None = None,
     ) -> None:
         """A simulation of ``conns`` flows on ``workers`` threads, until ``duration`` ms of
         virtual time have passed (None: until ``stop``). ``progress`` is called from the driver
-        thread every ``progress_every`` wall seconds, and once at the end."""
+        thread every ``progress_every`` wall seconds, and once at the end. ``on_packet(flow,
+        conn_id)`` is called from the sending worker after every packet that found or created a
+        connection (e.g. to inject the traffic into a simulated device)."""
         if not isinstance(layer, OffloadLayer):
             raise TypeError(f"Simulation: layer must be an OffloadLayer, got {type(layer).__name__}")
         if not isinstance(tracker, ConnTracker):
@@ -105,6 +111,8 @@ class Simulation:
             raise ValueError(f"Simulation: active_fraction must be a number in [0, 1], got {active_fraction!r}")
         if progress is not None and not callable(progress):
             raise TypeError("Simulation: progress must be callable or None")
+        if on_packet is not None and not callable(on_packet):
+            raise TypeError("Simulation: on_packet must be callable or None")
         self.layer = layer
         self.tracker = tracker
         self.clock = clock
@@ -117,6 +125,7 @@ class Simulation:
         self.tick = _positive("tick", tick)
         self.sweep_interval = tracker.config.sweep_interval
         self._progress = progress
+        self._on_packet = on_packet
         self._progress_every = float(progress_every)
         self._join_timeout = float(join_timeout)
         self._stop = threading.Event()
@@ -240,7 +249,7 @@ class Simulation:
 
     def _worker(self, index: int) -> None:
         """Open this worker's flows when due, then send traffic on the active ones."""
-        tracker, clock, stop = self.tracker, self.clock, self._stop
+        tracker, clock, stop, on_packet = self.tracker, self.clock, self._stop, self._on_packet
         out_dev, in_dev = f"p{index}", f"p{index}-peer"
         due: list[tuple[int, int]] = [
             (self._start_ms + flow * self.open_spread // max(self.conns, 1), flow)
@@ -252,8 +261,12 @@ class Simulation:
             now = clock.now()
             while due and due[0][0] <= now:
                 at, flow = heapq.heappop(due)
-                tracker.commit(flow, now, out_dev)
-                tracker.reply(flow, now, in_dev)
+                conn_id = tracker.commit(flow, now, out_dev)
+                if on_packet is not None:
+                    on_packet(flow, conn_id)
+                reply_id = tracker.reply(flow, now, in_dev)
+                if on_packet is not None and reply_id is not None:
+                    on_packet(flow, reply_id)
                 sent += 2
                 if is_active(flow, self.active_fraction):
                     heapq.heappush(due, (at + self.traffic_interval, flow))

@@ -12,7 +12,9 @@ Promises:
 - progress goes to stderr, about once a wall second, only for runs that last that long, and never
   with ``--quiet``; the summary goes to stdout; the exit status is 0 after a run;
 - a provider is added by adding a factory to ``PROVIDERS``: it gets the simulation's clock and
-  returns the classes to register and how to read the provider's occupancy.
+  returns the classes to register and how to read the provider's occupancy (and, optionally, a
+  per-packet traffic hook and a device line for the summary); ``switchdev`` is the switchdev
+  provider on the embedded simulated device, which sees every packet as hardware traffic.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from impl.dummy import DummyProvider
 from impl.layer import OffloadLayer
 from impl.provider import OffloadClass
 from impl.sim import SimProgress, Simulation
+from impl.switchdev.provider import SwitchdevProvider
 from impl.tracker import ConnTracker, TrackerConfig, register_providers
 from model.vocab import Profile
 
@@ -36,10 +39,14 @@ __all__ = ["PROVIDERS", "ProviderSetup", "main"]
 
 @dataclass(frozen=True, slots=True)
 class ProviderSetup:
-    """What a provider factory returns: the classes to register and the provider's occupancy."""
+    """What a provider factory returns: the classes to register and the provider's occupancy;
+    optionally a per-packet hook ``on_packet(flow, conn_id)`` (traffic the hardware sees) and a
+    one-line description of the device for the summary."""
 
     classes: tuple[OffloadClass, ...]
     occupancy: Callable[[], int]
+    on_packet: Callable[[int, int], None] | None = None
+    details: Callable[[], str] | None = None
 
 
 def _dummy(clock: VirtualClock) -> ProviderSetup:
@@ -53,8 +60,32 @@ def _none(clock: VirtualClock) -> ProviderSetup:
     return ProviderSetup(classes=(), occupancy=lambda: 0)
 
 
+def _switchdev(clock: VirtualClock) -> ProviderSetup:
+    """The switchdev provider on the embedded simulated device, fed every packet as hardware
+    traffic: its last-used times are real, so idle connections expire under strict."""
+    provider, device = SwitchdevProvider.simulated(clock=clock.now)
+
+    def hit(flow: int, conn_id: int) -> None:
+        device.hit(conn_id)
+
+    def details() -> str:
+        health = device.health()
+        return (
+            f"{device.conns} connections, occ {device.occupancy}/{device.size} entries, "
+            f"device time {device.busy_ns / 1e6:.2f} ms, health {health.state} (errors: {health.err_count})"
+        )
+
+    return ProviderSetup(
+        classes=(provider.offload_class(),), occupancy=lambda: device.conns, on_packet=hit, details=details
+    )
+
+
 #: Provider name -> factory.
-PROVIDERS: dict[str, Callable[[VirtualClock], ProviderSetup]] = {"dummy": _dummy, "none": _none}
+PROVIDERS: dict[str, Callable[[VirtualClock], ProviderSetup]] = {
+    "dummy": _dummy,
+    "none": _none,
+    "switchdev": _switchdev,
+}
 
 
 def _int_at_least(low: int, what: str) -> Callable[[str], int]:
@@ -153,7 +184,7 @@ def simulate(args: argparse.Namespace) -> int:
     progress = None if args.quiet else _ProgressPrinter()
     sim = Simulation(
         layer, tracker, clock, conns=args.conns, workers=args.workers, duration=args.duration,
-        active_fraction=args.active, progress=progress,
+        active_fraction=args.active, progress=progress, on_packet=setup.on_packet,
     )  # fmt: skip
     final = sim.run()
     stats = final.stats
@@ -172,6 +203,7 @@ def simulate(args: argparse.Namespace) -> int:
         f"sweep errors: {_counts(stats.sweep_errors)}",
         f"sweeps: {stats.sweeps} (batches submitted: {stats.batches}, single-op updates: {stats.updates})",
         f"provider occupancy: {setup.occupancy()}",
+        *([f"device: {setup.details()}"] if setup.details is not None else []),
         f"final table size: {final.table_size} (live: {live})",
         f"wall time: {final.wall:.2f} s",
     ]
