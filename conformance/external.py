@@ -13,6 +13,7 @@ is printed).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import selectors
 import shlex
@@ -81,7 +82,8 @@ class External:
     def close(self) -> None:
         """Stop the program."""
         if self.proc.stdin is not None:
-            self.proc.stdin.close()
+            with contextlib.suppress(BrokenPipeError):  # the program has already exited
+                self.proc.stdin.close()
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:

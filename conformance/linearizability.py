@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import product
 
+from conformance import summary
 from conformance.history import Operation
 from model.ops import Add, CanOffload, Delete, Established, LayerOp, QueryMark, Result, SubmitBatch, Update
 from model.state import LayerState
@@ -186,6 +187,8 @@ def check(
     history: Sequence[Operation], start: LayerState, stepper: Step = model_step, *, max_states: int = 256
 ) -> Verdict:
     """Decide whether ``history`` is linearizable from ``start`` under ``stepper``."""
+    summary.count("histories")
+    summary.count("history ops", len(history))
     ops = sorted(history, key=lambda o: o.call)
     states: dict[LayerState, tuple[int, ...]] = {start: ()}
     cuts = _barriers(ops)

@@ -19,10 +19,11 @@ from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from conformance import summary
 from conformance.impl_target import ImplRunner
 from conformance.model_target import ModelRunner
 from conformance.scenario import ProviderDecl, parse_scenario
-from conformance.strategies import CONNS, batch_op, provider
+from conformance.strategies import CONNS, batch_op, lifecycle, provider
 from model.conn import Ctx
 from model.ops import (
     Add,
@@ -32,6 +33,7 @@ from model.ops import (
     Established,
     Flush,
     LayerOp,
+    QueryMark,
     Register,
     SubmitBatch,
     Unregister,
@@ -81,6 +83,7 @@ class LayerMachine(RuleBasedStateMachine):
         for conn in POOL:
             assert self.impl.mark(conn) == self.model.mark(conn), f"mark of {conn} after {op}"
         event(f"{type(op).__name__}:{_outcome(expected)}")
+        summary.count("compared")
 
     @precondition(lambda self: len(self.decls) > 0)
     @rule(data=st.data())
@@ -119,6 +122,14 @@ class LayerMachine(RuleBasedStateMachine):
     @rule(raw=st.lists(batch_op(), max_size=6))
     def batch(self, raw: list[list[JSON]]) -> None:
         self.both(SubmitBatch(ops=batch_ops(raw)))
+
+    @rule(raw=lifecycle())
+    def batch_lifecycle(self, raw: list[list[JSON]]) -> None:
+        self.both(SubmitBatch(ops=batch_ops(raw)))
+
+    @rule(conn=CONNS)
+    def query_mark(self, conn: int) -> None:
+        self.both(QueryMark(conn=conn))
 
     @invariant()
     def dummies_agree(self) -> None:

@@ -9,6 +9,7 @@ callbacks; every op goes through ``model.step.step``.
 
 from __future__ import annotations
 
+from conformance import coverage, summary
 from conformance.outcome import Outcome, run_scenario
 from conformance.scenario import ProviderDecl, Scenario
 from model.ops import Call, LayerOp, Result
@@ -47,8 +48,11 @@ class ModelRunner:
         self.state: LayerState = initial_state(profile, world, slot=private_slot)
 
     def apply(self, op: LayerOp, now: int) -> tuple[Result, tuple[Call, ...]]:
-        """Apply ``op`` at ``now``: its result and trace."""
+        """Apply ``op`` at ``now``: its result and trace (counted for the coverage gate)."""
+        before = self.state
         self.state, observation = step(self.state, op, now)
+        coverage.record(before, op, observation.result, observation.trace)
+        summary.count("model ops")
         return observation.result, observation.trace
 
     def mark(self, conn: int) -> Mark:

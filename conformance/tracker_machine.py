@@ -18,6 +18,7 @@ from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
+from conformance import summary
 from conformance.scenario import parse_scenario
 from conformance.tracker_targets import ImplTracker, ModelTracker
 from model.tracker import Commit, FlushAll, FlushFlow, ForceExpire, Lookup, Reply, Sweep, TrackerConfig, TrackerOp
@@ -89,6 +90,7 @@ class TrackerMachine(RuleBasedStateMachine):
         for conn_id in range(1, max(table, default=0) + 1):
             assert self.impl.mark(conn_id) == self.model.mark(conn_id), f"mark of {conn_id} after {op}"
         event(type(op).__name__)
+        summary.count("compared")
 
     @rule(gap=st.sampled_from([0, 1_000, 10_000, 20_000, 31_000, 61_000]))
     def wait(self, gap: int) -> None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from conformance import coverage, summary
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
 settings.register_profile(
@@ -21,3 +24,22 @@ settings.register_profile(
 settings.register_profile("deep", max_examples=20_000, deadline=None, suppress_health_check=_QUIET)
 settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
+    """With CT_OFFLOAD_GATE=1 (the conformance session): the coverage gate and the summary."""
+    if os.environ.get("CT_OFFLOAD_GATE") != "1":
+        return
+    write = terminalreporter.write_line
+    write("")
+    write("conformance summary")
+    for line in summary.lines():
+        write(f"  {line}")
+    for line in coverage.table():
+        write(f"  coverage {line}")
+    empty = coverage.missing()
+    for cell in empty:
+        write(f"  EMPTY coverage cell: profile={cell[0]} op={cell[1]} path={cell[2]} outcome={cell[3]}")
+    session = terminalreporter._session  # the gate fails the run
+    if empty and session is not None:
+        session.exitstatus = 1

@@ -36,7 +36,7 @@ def test_a_buggy_implementation_is_shrunk_to_a_minimal_scenario() -> None:
 
 
 def test_a_program_that_answers_garbage_is_reported() -> None:
-    status, lines = _check(["echo", "nope"])
+    status, lines = _check([sys.executable, "-c", "import sys; sys.stdin.readline(); print('nope', flush=True)"])
     assert status == 2
     assert "not JSON" in lines[-1]
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 
+from conformance import summary
 from conformance.impl_target import run_on_impl
 from conformance.model_target import run_on_model
 from conformance.runner import run_object
@@ -22,3 +23,4 @@ JSON = Any
 def test_impl_agrees_with_the_model(profile: Profile, obj: dict[str, JSON]) -> None:
     obj["batch_timestamps"] = True
     assert run_object(obj, run_on_impl, profile) == run_object(obj, run_on_model, profile)
+    summary.count("compared", len(obj["steps"]))

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance import summary
 from conformance.tracker_machine import tracker_provider
 from conformance.tracker_scenario import parse_tracker_scenario, run_tracker
 from conformance.tracker_targets import impl_tracker, model_tracker
@@ -44,6 +45,7 @@ def _run(obj: dict[str, JSON], target: Any, profile: Profile) -> JSON:
 @given(obj=tracker_scenario())
 def test_impl_tracker_agrees_with_the_model(profile: Profile, obj: dict[str, JSON]) -> None:
     assert _run(obj, impl_tracker, profile) == _run(obj, model_tracker, profile)
+    summary.count("compared", len(obj["events"]))
 
 
 def test_a_sweep_that_does_not_move_an_expiry_does_not_call_it_refreshed() -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conformance import vectors
+from conformance import summary, vectors
 from conformance.impl_target import run_on_impl
 from conformance.runner import run_object
 from conformance.tracker_scenario import parse_tracker_scenario, run_tracker
@@ -28,6 +28,7 @@ def test_every_layer_vector_replays_on_impl(profile: Profile) -> None:
     assert len(cases) >= 150
     for case in cases:
         assert run_object(case["scenario"], run_on_impl, profile) == case["expect"], case["scenario"].get("id")
+    summary.count("vectors", len(cases))
 
 
 @PROFILES
@@ -38,3 +39,4 @@ def test_every_tracker_vector_replays_on_impl(profile: Profile) -> None:
         scenario = parse_tracker_scenario(case["scenario"])
         got = json.loads(json.dumps(run_tracker(scenario, impl_tracker(scenario, profile))))
         assert got == case["expect"], case["scenario"].get("id")
+    summary.count("vectors", len(cases))
