@@ -63,12 +63,18 @@ def call_int(fn: Callable[..., object], *args: Ctx) -> int | None:
 
 def call_void(fn: Callable[..., object], *args: Ctx) -> bool:
     """A void callback; False if it raised."""
+    return call_status(fn, *args) is not None
+
+
+def call_status(fn: Callable[..., object], *args: Ctx) -> int | None:
+    """A callback that is void in C (``conn_del``, ``conn_established``, ``flush``) but may return an
+    errno in Python: that errno (None and other answers count as 0); None if it raised."""
     try:
-        fn(*args)
+        answer = fn(*args)
     except Exception:
         failed(fn)
-        return False
-    return True
+        return None
+    return int(answer) if isinstance(answer, int) and not isinstance(answer, bool) else 0
 
 
 def call_batch(fn: Callable[[list[BatchEntry]], None], entries: list[BatchEntry]) -> bool:

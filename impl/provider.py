@@ -41,19 +41,21 @@ class OffloadClass:
     The C signatures become: ``init() -> errno``; ``batch_submit(entries)`` writes each entry's
     ``error`` (and, for UPD, ``last_used``); ``conn_add(ctx) -> errno``; ``conn_del(ctx)``;
     ``conn_update(ctx) -> last-used ms`` (0: none); ``conn_established(ctx)``;
-    ``can_offload(ctx) -> bool``; ``flush()``. Callbacks run under the layer's lock and must not
-    call back into the layer's locked methods (``LayerReentryError``).
+    ``can_offload(ctx) -> bool``; ``flush()``. ``conn_del``, ``conn_established`` and ``flush`` are
+    void in C; in Python they may return an errno, which the strict profile counts (STRICT-ASK-VOID).
+    Callbacks run under the layer's lock and must not call back into the layer's locked methods
+    (``LayerReentryError``).
     """
 
     name: str
     init: Callable[[], int] | None = None
     batch_submit: Callable[[list[BatchEntry]], None] | None = None
     conn_add: Callable[[Ctx], int] | None = None
-    conn_del: Callable[[Ctx], None] | None = None
+    conn_del: Callable[[Ctx], int | None] | None = None
     conn_update: Callable[[Ctx], int] | None = None
-    conn_established: Callable[[Ctx], None] | None = None
+    conn_established: Callable[[Ctx], int | None] | None = None
     can_offload: Callable[[Ctx], bool] | None = None
-    flush: Callable[[], None] | None = None
+    flush: Callable[[], int | None] | None = None
 
     def __post_init__(self) -> None:
         """Refuse a class the C code would have asserted on, or could not call."""

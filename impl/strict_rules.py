@@ -19,7 +19,7 @@ from typing import TypeAlias
 
 from impl import sched
 from impl.batch import BatchEntry
-from impl.calls import call_batch, call_can, call_int, call_void
+from impl.calls import call_batch, call_can, call_int, call_status
 from impl.marks import MarkTable
 from impl.provider import OffloadClass
 from model.conn import Ctx
@@ -152,18 +152,20 @@ def ask_upd(cls: OffloadClass, ctx: Ctx) -> Verdict:
 
 
 def ask_void(cls: OffloadClass, kind: OpType, ctx: Ctx) -> Verdict:
-    """STRICT-ASK-VOID: DEL, EST, FLUSH: the void callback succeeds (0); a native class without it
-    is asked through a batch of one; a class with neither has nothing to do (0, no call)."""
+    """STRICT-ASK-VOID: DEL, EST, FLUSH: what the callback returns (void in C; a Python callback may
+    return an errno, its verdict; None is 0; a raise is EIO); a native class without it is asked
+    through a batch of one; a class with neither has nothing to do (0, no call)."""
     if kind is OpType.DEL:
-        called = None if cls.conn_del is None else call_void(cls.conn_del, ctx)
+        present, status = cls.conn_del is not None, call_status(cls.conn_del, ctx) if cls.conn_del else 0
     elif kind is OpType.EST:
-        called = None if cls.conn_established is None else call_void(cls.conn_established, ctx)
+        fn = cls.conn_established
+        present, status = fn is not None, call_status(fn, ctx) if fn else 0
     elif kind is OpType.FLUSH:
-        called = None if cls.flush is None else call_void(cls.flush)
+        present, status = cls.flush is not None, call_status(cls.flush) if cls.flush else 0
     else:
         raise ValueError(f"{kind.name} is not a void op")
-    if called is not None:
-        return OK if called else FAILED
+    if present:
+        return FAILED if status is None else (status, 0)
     if cls.batch_submit is not None:
         return batch_of_one(cls, kind, ctx)
     return OK

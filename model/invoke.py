@@ -73,13 +73,14 @@ def invoke_add(state: LayerState, ident: int, ctx: Ctx, now: int) -> tuple[Layer
     return state.with_pstate(ident, pstate), call, error
 
 
-def invoke_del(state: LayerState, ident: int, ctx: Ctx, now: int) -> tuple[LayerState, Call, None | Raised]:
-    """Call ``conn_del(ctx)`` of provider ``ident``."""
+def invoke_del(state: LayerState, ident: int, ctx: Ctx, now: int) -> tuple[LayerState, Call, int | Raised]:
+    """Call ``conn_del(ctx)`` of provider ``ident``; its answer is 0 or the errno it reports."""
     call = _call(state, ident, Callback.DEL, ctx)
     behaviour = state.spec(ident).behaviour
     if behaviour.raises(Callback.DEL):
         return state, call, RAISED
-    return state.with_pstate(ident, behaviour.delete(state.pstate(ident), ctx, now)), call, None
+    pstate, error = behaviour.delete(state.pstate(ident), ctx, now)
+    return state.with_pstate(ident, pstate), call, error
 
 
 def invoke_upd(state: LayerState, ident: int, ctx: Ctx, now: int) -> tuple[LayerState, Call, int | Raised]:
@@ -92,22 +93,24 @@ def invoke_upd(state: LayerState, ident: int, ctx: Ctx, now: int) -> tuple[Layer
     return state.with_pstate(ident, pstate), call, stamp
 
 
-def invoke_est(state: LayerState, ident: int, ctx: Ctx, now: int) -> tuple[LayerState, Call, None | Raised]:
-    """Call ``conn_established(ctx)`` of provider ``ident``."""
+def invoke_est(state: LayerState, ident: int, ctx: Ctx, now: int) -> tuple[LayerState, Call, int | Raised]:
+    """Call ``conn_established(ctx)`` of provider ``ident``; 0 or the errno it reports."""
     call = _call(state, ident, Callback.EST, ctx)
     behaviour = state.spec(ident).behaviour
     if behaviour.raises(Callback.EST):
         return state, call, RAISED
-    return state.with_pstate(ident, behaviour.established(state.pstate(ident), ctx, now)), call, None
+    pstate, error = behaviour.established(state.pstate(ident), ctx, now)
+    return state.with_pstate(ident, pstate), call, error
 
 
-def invoke_flush(state: LayerState, ident: int, now: int) -> tuple[LayerState, Call, None | Raised]:
-    """Call ``flush()`` of provider ``ident``."""
+def invoke_flush(state: LayerState, ident: int, now: int) -> tuple[LayerState, Call, int | Raised]:
+    """Call ``flush()`` of provider ``ident``; 0 or the errno it reports."""
     call = _call(state, ident, Callback.FLUSH, None)
     behaviour = state.spec(ident).behaviour
     if behaviour.raises(Callback.FLUSH):
         return state, call, RAISED
-    return state.with_pstate(ident, behaviour.flush(state.pstate(ident), now)), call, None
+    pstate, error = behaviour.flush(state.pstate(ident), now)
+    return state.with_pstate(ident, pstate), call, error
 
 
 def invoke_batch(

@@ -66,20 +66,21 @@ class Behaviour(ABC):
         """``conn_add(ctx)``: 0 (accepted) or an errno."""
 
     @abstractmethod
-    def delete(self, state: ProviderState, ctx: Ctx, now: int) -> ProviderState:
-        """``conn_del(ctx)``."""
+    def delete(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
+        """``conn_del(ctx)``: void in C; 0, or an errno a Python provider may report (strict
+        counts it, STRICT-ASK-VOID; the rfc profiles ignore it)."""
 
     @abstractmethod
     def update(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
         """``conn_update(ctx)``: the last-used time in ms, 0 for none."""
 
     @abstractmethod
-    def established(self, state: ProviderState, ctx: Ctx, now: int) -> ProviderState:
-        """``conn_established(ctx)``."""
+    def established(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
+        """``conn_established(ctx)``: 0 or an errno, as ``delete``."""
 
     @abstractmethod
-    def flush(self, state: ProviderState, now: int) -> ProviderState:
-        """``flush()``."""
+    def flush(self, state: ProviderState, now: int) -> tuple[ProviderState, int]:
+        """``flush()``: 0 or an errno, as ``delete``."""
 
     @abstractmethod
     def batch(
@@ -153,17 +154,17 @@ class Scripted(Behaviour):
     def add(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
         return state, lookup(self.add_table, conn_key(ctx), 0)
 
-    def delete(self, state: ProviderState, ctx: Ctx, now: int) -> ProviderState:
-        return state
+    def delete(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
+        return state, 0
 
     def update(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
         return state, lookup(self.upd_table, conn_key(ctx), 0)
 
-    def established(self, state: ProviderState, ctx: Ctx, now: int) -> ProviderState:
-        return state
+    def established(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
+        return state, 0
 
-    def flush(self, state: ProviderState, now: int) -> ProviderState:
-        return state
+    def flush(self, state: ProviderState, now: int) -> tuple[ProviderState, int]:
+        return state, 0
 
     def batch(
         self, state: ProviderState, items: tuple[BatchItem, ...], now: int
@@ -267,15 +268,15 @@ class Dummy(Behaviour):
         entries = (st.entries.get(key) or ()) + (DummyEntry(netdev_fwd_in=ctx.netdev_in),)
         return replace(st, entries=st.entries.set(key, entries), n_added=st.n_added + 1), 0
 
-    def delete(self, state: ProviderState, ctx: Ctx, now: int) -> ProviderState:
+    def delete(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
         st = _dummy(state)
         key = conn_key(ctx)
         entries = st.entries.get(key)
         if not entries:
-            return st
+            return st, 0
         rest = entries[1:]
         table = st.entries.set(key, rest) if rest else st.entries.remove(key)
-        return replace(st, entries=table, n_deleted=st.n_deleted + 1)
+        return replace(st, entries=table, n_deleted=st.n_deleted + 1), 0
 
     def update(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
         st = _dummy(state)
@@ -283,19 +284,19 @@ class Dummy(Behaviour):
             return st, 0
         return replace(st, n_updated=st.n_updated + 1), now
 
-    def established(self, state: ProviderState, ctx: Ctx, now: int) -> ProviderState:
+    def established(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
         st = _dummy(state)
         key = conn_key(ctx)
         entries = st.entries.get(key)
         if not entries or entries[0].netdev_rev_in is not None:
-            return st
+            return st, 0
         first = replace(entries[0], netdev_rev_in=ctx.netdev_in)
-        return replace(st, entries=st.entries.set(key, (first, *entries[1:])), n_established=st.n_established + 1)
+        return replace(st, entries=st.entries.set(key, (first, *entries[1:])), n_established=st.n_established + 1), 0
 
-    def flush(self, state: ProviderState, now: int) -> ProviderState:
+    def flush(self, state: ProviderState, now: int) -> tuple[ProviderState, int]:
         st = _dummy(state)
         removed = sum(len(v) for _, v in st.entries.items())
-        return replace(st, entries=HamtMap(), n_deleted=st.n_deleted + removed)
+        return replace(st, entries=HamtMap(), n_deleted=st.n_deleted + removed), 0
 
     def batch(
         self, state: ProviderState, items: tuple[BatchItem, ...], now: int

@@ -89,20 +89,15 @@ def plan(state: SwitchdevState, kind: OpType, conn: ConnRef) -> tuple[int | None
 
 
 def remember(state: SwitchdevState, kind: OpType, conn: ConnRef, error: int) -> SwitchdevState:
-    """What the provider remembers after an op's answer (P-ADD, P-EST, P-DEL): a connection whose
-    REMOVE failed otherwise stays programmed, since the device still holds it."""
+    """What the provider remembers after an op's answer (P-ADD, P-EST, P-DEL): a waiting
+    connection whose establishment failed stays waiting (a later EST retries), and one whose REMOVE
+    failed stays programmed, since the device still holds it."""
     known = state.known
     if kind is OpType.ADD and error == 0:
         known = known.set(conn.id, WAITING if waits_for_establishment(state.device, conn) else PROGRAMMED)
-    elif kind is OpType.EST and known.get(conn.id) in (WAITING, PROGRAMMED):
-        known = (
-            known.set(conn.id, ESTABLISHED)
-            if error == 0
-            else known.remove(conn.id)
-            if known.get(conn.id) == WAITING
-            else known
-        )
-    elif kind is OpType.DEL:
+    elif kind is OpType.EST and error == 0 and known.get(conn.id) in (WAITING, PROGRAMMED):
+        known = known.set(conn.id, ESTABLISHED)
+    elif kind is OpType.DEL and error in (0, Errno.ENOENT):
         known = known.remove(conn.id)
     return replace(state, known=known)
 
@@ -121,9 +116,10 @@ def batch(
     state: SwitchdevState, items: tuple[BatchItem, ...], now: int
 ) -> tuple[SwitchdevState, tuple[BatchResult, ...]]:
     """Rule P-BATCH: each op planned in order; device ops submitted, with a push-and-poll barrier
-    before an op whose connection already has one in flight; one push and poll at the end; the UPD
-    answers from one query; every op answered once (EINVAL for an invalid type, ETIMEDOUT for what
-    a stuck queue never completed)."""
+    before an op whose connection already has one in flight, and before a second try of a submit
+    refused with EAGAIN or ENOSPC while ops of this batch were queued; one push and poll at the
+    end; the UPD answers from one query; every op answered once (EINVAL for an invalid type,
+    ETIMEDOUT for what a stuck queue never completed)."""
     answers: list[int | None] = [None] * len(items)
     waiting: dict[int, tuple[int, OpType, ConnRef | None]] = {}  # tag -> (position, kind, conn)
     upd: list[tuple[int, ConnRef]] = []
@@ -162,6 +158,11 @@ def batch(
         assert device_op is not None
         tag = state.next_tag
         device, error = engine.submit(state.device, device_op[0], conn, tag, established=device_op[1])
+        if error in (Errno.EAGAIN, Errno.ENOSPC) and waiting:
+            # This batch's own queued ops fill the queue or hold reservations: let them complete
+            # and try once more, so a batch answers what the same ops one by one would.
+            state = settle(state)
+            device, error = engine.submit(state.device, device_op[0], conn, tag, established=device_op[1])
         state = replace(state, device=device, next_tag=tag + 1)
         if error:
             answers[position] = error
@@ -171,6 +172,14 @@ def batch(
             waiting[tag] = (position, kind, conn)
     state = settle(state)
     results = [BatchResult(error=a if a is not None else 0) for a in answers]
+    return _updates(state, upd, results, now)
+
+
+def _updates(
+    state: SwitchdevState, upd: list[tuple[int, ConnRef]], results: list[BatchResult], now: int
+) -> tuple[SwitchdevState, tuple[BatchResult, ...]]:
+    """Rule P-UPD for the UPD ops of a batch: one query; 0 and the timestamp when it is positive,
+    else ENODATA."""
     if upd:
         ids = tuple(c.id for _, c in upd if state.known.get(c.id) in (PROGRAMMED, ESTABLISHED))
         device, stats = engine.query(state.device, ids, now)
@@ -205,18 +214,21 @@ class Switchdev(Behaviour):
         new, result = self._one(state, OpType.ADD, ctx, now)
         return new, result.error
 
-    def delete(self, state: ProviderState, ctx: Ctx, now: int) -> ProviderState:
-        return self._one(state, OpType.DEL, ctx, now)[0]
+    def delete(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
+        new, result = self._one(state, OpType.DEL, ctx, now)
+        return new, result.error
 
     def update(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
         new, result = self._one(state, OpType.UPD, ctx, now)
         return new, result.last_used
 
-    def established(self, state: ProviderState, ctx: Ctx, now: int) -> ProviderState:
-        return self._one(state, OpType.EST, ctx, now)[0]
+    def established(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
+        new, result = self._one(state, OpType.EST, ctx, now)
+        return new, result.error
 
-    def flush(self, state: ProviderState, now: int) -> ProviderState:
-        return self._one(state, OpType.FLUSH, Ctx(conn=None), now)[0]
+    def flush(self, state: ProviderState, now: int) -> tuple[ProviderState, int]:
+        new, result = self._one(state, OpType.FLUSH, Ctx(conn=None), now)
+        return new, result.error
 
     def batch(
         self, state: ProviderState, items: tuple[BatchItem, ...], now: int

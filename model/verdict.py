@@ -134,8 +134,10 @@ def ask_upd(state: LayerState, ident: int, ctx: Ctx, now: int) -> Asked:
 
 
 def ask_void(state: LayerState, ident: int, kind: OpType, ctx: Ctx, now: int) -> Asked:
-    """Rule STRICT-ASK-VOID: DEL, EST or FLUSH. The void callback (0, or EIO if it raises), else a
-    batch of one for a native provider, else nothing to do (0, no call)."""
+    """Rule STRICT-ASK-VOID: DEL, EST or FLUSH. The callback's answer: it is void in C, but a Python
+    callback may return an errno, which is its verdict (None or 0: done; EIO if it raises), so a
+    failure is not lost on the single-op path either; else a batch of one for a native provider;
+    else nothing to do (0, no call)."""
     callback = {OpType.DEL: Callback.DEL, OpType.EST: Callback.EST, OpType.FLUSH: Callback.FLUSH}[kind]
     spec = state.spec(ident)
     if spec.has(callback):
@@ -145,7 +147,7 @@ def ask_void(state: LayerState, ident: int, kind: OpType, ctx: Ctx, now: int) ->
             state, call, answer = invoke_est(state, ident, ctx, now)
         else:
             state, call, answer = invoke_flush(state, ident, now)
-        return state, (call,), RAISED_VERDICT if isinstance(answer, Raised) else BatchResult(error=0)
+        return state, (call,), RAISED_VERDICT if isinstance(answer, Raised) else BatchResult(error=answer)
     if spec.native:
         return ask_one_op(state, ident, BatchOp(kind=kind, ctx=ctx), now)
     return state, (), BatchResult(error=0)

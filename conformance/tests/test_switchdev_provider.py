@@ -215,15 +215,24 @@ def test_update_answers_the_cached_last_used_time() -> None:
 # Faults: the provider's view always equals the device's table.
 
 
-def test_a_full_queue_answers_eagain_and_the_view_stays_in_step() -> None:
+def test_a_batch_larger_than_the_queue_drains_and_goes_on() -> None:
     provider, dev = build(queue_size=2)
-    assert run(provider, (ADD, udp(1)), (ADD, udp(2)), (ADD, udp(3))) == [(0, 0), (0, 0), (errno.EAGAIN, 0)]
-    assert in_step(provider, dev) and sorted(dev.table()) == [1, 2]
+    assert run(provider, (ADD, udp(1)), (ADD, udp(2)), (ADD, udp(3))) == [(0, 0), (0, 0), (0, 0)]
+    assert in_step(provider, dev) and sorted(dev.table()) == [1, 2, 3]
+
+
+def test_a_stuck_queue_fills_times_out_and_frees_its_slots() -> None:
+    provider, dev = build(queue_size=2, timeout=0.01)
+    dev.set_faults(stuck_queue=True)
+    answers = run(provider, (ADD, udp(1)), (ADD, udp(2)), (ADD, udp(3)))
+    assert answers == [(errno.ETIMEDOUT, 0)] * 3  # the drain before the retry cancelled the first two
+    assert in_step(provider, dev) and dev.table() == {} and dev.queue_depth == 0
 
 
 def test_a_full_table_answers_enospc_and_the_view_stays_in_step() -> None:
     provider, dev = build(ct_entries=4)
     assert run(provider, (ADD, udp(1)), (ADD, udp(2)), (ADD, udp(3))) == [(0, 0), (0, 0), (errno.ENOSPC, 0)]
+    assert dev.queue_depth == 0
     assert in_step(provider, dev)
     dev.set_param("ct_max_offloaded_conns", 2)
     provider.conn_del(udp(2))
@@ -231,8 +240,11 @@ def test_a_full_table_answers_enospc_and_the_view_stays_in_step() -> None:
     assert run(provider, (EST, tcp(4)), (EST, tcp(4))) == [(0, 0), (0, 0)]
     provider.conn_add(tcp(5))
     assert run(provider, (EST, tcp(5))) == [(errno.ENOSPC, 0)]
-    assert provider.waiting() == frozenset()  # a failed EST forgets the waiting connection
+    assert provider.waiting() == {5}  # a failed EST leaves it waiting: a later EST retries
     assert in_step(provider, dev)
+    provider.conn_del(udp(1))
+    assert run(provider, (EST, tcp(5))) == [(0, 0)]
+    assert provider.waiting() == frozenset() and in_step(provider, dev)
 
 
 def test_injected_failures_change_nothing_on_either_side() -> None:
@@ -270,7 +282,7 @@ def test_a_stuck_queue_times_out_cancels_and_loses_nothing() -> None:
         (errno.ENODATA, 0),
     ]
     assert in_step(provider, dev)
-    assert provider.programmed() == {1: False} and provider.waiting() == frozenset()
+    assert provider.programmed() == {1: False} and provider.waiting() == {2}  # the EST may be retried
     dev.set_faults(stuck_queue=False)
     assert provider.conn_add(udp(3)) == 0
     assert in_step(provider, dev)

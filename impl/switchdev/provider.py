@@ -222,8 +222,7 @@ class SwitchdevProvider:
             else:
                 run.submit(entry, EngineOpKind.INSERT, conn)
         elif kind is OpType.EST:  # P-EST
-            if conn.id in self._waiting:
-                self._waiting.discard(conn.id)  # programmed on success, forgotten on failure
+            if conn.id in self._waiting:  # programmed on success; on failure it stays waiting
                 run.submit(entry, EngineOpKind.INSERT, conn, established=True)
             elif self._programmed.get(conn.id) is False:
                 run.submit(entry, EngineOpKind.UPDATE, conn)
@@ -258,6 +257,7 @@ class SwitchdevProvider:
             return
         elif op.kind is EngineOpKind.INSERT:
             self._programmed[conn_id] = op.established
+            self._waiting.discard(conn_id)
         elif conn_id in self._programmed:  # an UPDATE
             self._programmed[conn_id] = True
 
@@ -270,22 +270,22 @@ class SwitchdevProvider:
         """P-ADD: 0, EEXIST, EOPNOTSUPP, or the INSERT's errno."""
         return self._one(OpType.ADD, ctx).error
 
-    def conn_established(self, ctx: Ctx) -> None:
-        """P-EST (the answer is dropped, as the C callback returns nothing)."""
-        self._one(OpType.EST, ctx)
+    def conn_established(self, ctx: Ctx) -> int:
+        """P-EST: 0 or the device's errno (void in C; the strict layer counts the answer)."""
+        return self._one(OpType.EST, ctx).error
 
     def conn_update(self, ctx: Ctx) -> int:
         """P-UPD: the cached last-used time (ms) of a programmed connection, else 0."""
         return self._one(OpType.UPD, ctx).last_used
 
-    def conn_del(self, ctx: Ctx) -> None:
-        """P-DEL."""
-        self._one(OpType.DEL, ctx)
+    def conn_del(self, ctx: Ctx) -> int:
+        """P-DEL: 0 or the REMOVE's errno (counted by the strict layer)."""
+        return self._one(OpType.DEL, ctx).error
 
     def can_offload(self, ctx: Ctx) -> bool:
         """P-CAN."""
         return self._one(OpType.POLICY, ctx).error == 0
 
-    def flush(self) -> None:
-        """P-FLUSH."""
-        self._one(OpType.FLUSH, Ctx(conn=None))
+    def flush(self) -> int:
+        """P-FLUSH: 0 or the FLUSH's errno (counted by the strict layer)."""
+        return self._one(OpType.FLUSH, Ctx(conn=None)).error

@@ -90,10 +90,12 @@ class BatchRun:
     def submit(self, entry: BatchEntry, kind: EngineOpKind, conn: ConnRef | None, *, established: bool = False) -> None:
         """Submit one device op answering ``entry``; a refusal goes through ``apply`` at once."""
         op = EngineOp(kind=kind, conn=conn, tag=next(self._tags), established=established)
-        try:
-            error = self._engine.submit(op)
-        except OSError as exc:
-            error = exc.errno or errno.EIO
+        error = self._submit(op)
+        if error in (errno.EAGAIN, errno.ENOSPC) and self._round:
+            # Ops of this batch fill the queue or hold reservations: let them complete and try once
+            # more (P-BATCH), so a batch answers what the same ops one by one would.
+            self.drain()
+            error = self._submit(op)
         conn_id = None if conn is None else conn.id
         if error:
             self._apply(InFlight(entry, kind, conn_id, established), error)
@@ -103,6 +105,12 @@ class BatchRun:
             self._flush = True
         else:
             self._named.add(conn_id)
+
+    def _submit(self, op: EngineOp) -> int:
+        try:
+            return self._engine.submit(op)
+        except OSError as exc:
+            return exc.errno or errno.EIO
 
     def query_later(self, entry: BatchEntry, conn_id: int) -> None:
         """Answer the UPD ``entry`` from the ``query`` that ends the round."""
