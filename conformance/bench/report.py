@@ -6,10 +6,16 @@ import platform
 import sys
 from pathlib import Path
 
-from conformance.bench import dispatch, model_step, sweep, threads
+from conformance.bench import ctnetlink, dispatch, model_step, sweep, threads
 from conformance.bench.timing import Section
 
-BENCHMARKS = {"model-step": model_step.run, "dispatch": dispatch.run, "threads": threads.run, "sweep": sweep.run}
+BENCHMARKS = {
+    "model-step": model_step.run,
+    "dispatch": dispatch.run,
+    "threads": threads.run,
+    "sweep": sweep.run,
+    "ctnetlink": ctnetlink.run,
+}
 
 
 def main(report_path: str | None, only: list[str]) -> int:
