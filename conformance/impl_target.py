@@ -24,6 +24,9 @@ from impl.batch import Batch, BatchEntry
 from impl.dummy import DummyProvider
 from impl.layer import OffloadLayer
 from impl.provider import OffloadClass
+from impl.switchdev.provider import SwitchdevProvider
+from impl.switchdev.sim_config import DeviceConfig as SimDeviceConfig
+from impl.switchdev.sim_device import SimDevice
 from model.conn import Ctx
 from model.ops import (
     Add,
@@ -156,9 +159,15 @@ class ImplRunner:
         self.now = 0
         self.layer = OffloadLayer(profile, private_slot=private_slot)
         self.dummies: dict[int, DummyProvider] = {}
+        self.switchdevs: dict[int, tuple[SwitchdevProvider, SimDevice]] = {}
         self.classes = [self._make(i, decl) for i, decl in enumerate(providers)]
 
     def _make(self, index: int, decl: ProviderDecl) -> OffloadClass:
+        if decl.kind == "switchdev":
+            config = SimDeviceConfig(**dict(decl.device))  # type: ignore[arg-type]
+            provider, device = SwitchdevProvider.simulated(config, clock=lambda: self.now, name=decl.name)
+            self.switchdevs[index] = (provider, device)
+            return recorded(provider.offload_class(), self.recorder)
         if decl.kind == "dummy":
             dummy = DummyProvider(clock=lambda: self.now)
             self.dummies[index] = dummy

@@ -12,10 +12,12 @@ from __future__ import annotations
 from conformance import coverage, summary
 from conformance.outcome import Outcome, run_scenario
 from conformance.scenario import ProviderDecl, Scenario
+from model.device import DeviceConfig
 from model.ops import Call, LayerOp, Result
 from model.provider import ProviderSpec, Scripted, dummy_spec
 from model.state import LayerState, initial_state, mark_of
 from model.step import step
+from model.switchdev import switchdev_spec
 from model.vocab import Callback, Mark, Profile
 
 
@@ -37,6 +39,8 @@ def provider_spec(decl: ProviderDecl) -> ProviderSpec:
     """The model's description of one declared provider."""
     if decl.kind == "dummy":
         return dummy_spec(decl.name)
+    if decl.kind == "switchdev":
+        return switchdev_spec(decl.name, DeviceConfig(**dict(decl.device)))  # type: ignore[arg-type]
     return ProviderSpec(name=decl.name, callbacks=decl.callbacks, behaviour=scripted_behaviour(decl))
 
 

@@ -6,7 +6,10 @@ shared by every target (model, impl, external) so all of them see the same scena
 
 Promises: ``parse_scenario`` either returns a ``Scenario`` or raises ``ScenarioError``; it never
 returns a partially checked scenario. Extensions beyond DESIGN.md (all optional): provider ``kind``
-("scripted" or "dummy") and ``raises`` (callbacks that raise); step ``now`` (ms, default the step's
+("scripted", "dummy", or "switchdev" with an optional ``device`` object of ``ct_entries``,
+``entries_per_conn``, ``queue_size``, ``stats_period``, ``accept_new_udp``) and ``raises``
+(callbacks that raise); top-level ``conns`` (connection id -> ``proto`` tcp/udp/gre, ``zone``,
+``helper``, ``labels``, ``nat``; other connections are synthetic UDP ones); step ``now`` (ms, default the step's
 index + 1) and ``netdev`` (the input netdev of add/est); top-level ``batch_timestamps`` (true adds a
 ``timestamps`` key to the result: per step, the per-op last-used timestamps of a batch, else null).
 """
@@ -14,10 +17,10 @@ index + 1) and ``netdev`` (the input netdev of add/est); top-level ``batch_times
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from model.conn import Ctx
+from model.conn import PROTO_GRE, PROTO_TCP, PROTO_UDP, ConnRef, Ctx
 from model.ops import (
     Add,
     BatchOp,
@@ -54,6 +57,7 @@ class ProviderDecl:
     upd: tuple[tuple[int, int], ...]
     batch_errors: tuple[tuple[int, int], ...]
     raises: frozenset[Callback]
+    device: tuple[tuple[str, int | bool], ...] = ()
 
     @property
     def batch(self) -> bool:
@@ -82,8 +86,11 @@ class Scenario:
     steps: tuple[ScenarioStep, ...]
 
 
-_TOP_KEYS = {"id", "register_all_at_start", "private_slot", "batch_timestamps", "providers", "steps"}
-_PROVIDER_KEYS = {"name", "kind", "callbacks", "batch", "init", "can", "add", "upd", "batch_errors", "raises"}
+_TOP_KEYS = {"id", "register_all_at_start", "private_slot", "batch_timestamps", "providers", "conns", "steps"}
+_PROVIDER_KEYS = {"name", "kind", "callbacks", "batch", "init", "can", "add", "upd", "batch_errors", "raises", "device"}
+_DEVICE_KEYS = {"ct_entries", "entries_per_conn", "queue_size", "stats_period", "accept_new_udp"}
+_CONN_KEYS = {"proto", "zone", "helper", "labels", "nat"}
+_PROTOS = {"tcp": PROTO_TCP, "udp": PROTO_UDP, "gre": PROTO_GRE}
 _CALLBACK_WORDS = {cb.value: cb for cb in Callback}
 _OP_WORDS = {t.name: t for t in OpType}
 _CONN_STEPS = {"add", "del", "upd", "est", "can"}
@@ -125,10 +132,10 @@ def _conn(value: JSON, where: str) -> int:
     return int(value)
 
 
-def _keys(obj: JSON, allowed: set[str], where: str) -> Mapping[str, JSON]:
+def _keys(obj: JSON, allowed: set[str], where: str, *, any_key: bool = False) -> Mapping[str, JSON]:
     if not isinstance(obj, dict):
         raise ScenarioError(f"{where}: expected an object, got {obj!r}")
-    unknown = sorted(set(obj) - allowed)
+    unknown = [] if any_key else sorted(set(obj) - allowed)
     if unknown:
         raise ScenarioError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
     return obj
@@ -175,8 +182,10 @@ def _provider(obj: JSON, index: int) -> ProviderDecl:
     if not isinstance(name, str) or not name:
         raise ScenarioError(f"{where}.name: expected a non-empty string, got {name!r}")
     kind = decl.get("kind", "scripted")
-    if kind not in ("scripted", "dummy"):
-        raise ScenarioError(f"{where}.kind: expected 'scripted' or 'dummy', got {kind!r}")
+    if kind not in ("scripted", "dummy", "switchdev"):
+        raise ScenarioError(f"{where}.kind: expected 'scripted', 'dummy' or 'switchdev', got {kind!r}")
+    if kind == "switchdev":
+        return _switchdev(decl, name, where)
     if kind == "dummy":
         extra = sorted(set(decl) - {"name", "kind"})
         if extra:
@@ -214,7 +223,66 @@ def _provider(obj: JSON, index: int) -> ProviderDecl:
     )
 
 
-def _batch_op(obj: JSON, where: str) -> BatchOp:
+def _switchdev(decl: Mapping[str, JSON], name: str, where: str) -> ProviderDecl:
+    extra = sorted(set(decl) - {"name", "kind", "device"})
+    if extra:
+        raise ScenarioError(f"{where}: a switchdev provider takes only 'name', 'kind' and 'device', not {extra[0]!r}")
+    device = _keys(decl.get("device", {}), _DEVICE_KEYS, f"{where}.device")
+    values: list[tuple[str, int | bool]] = []
+    for key, value in sorted(device.items()):
+        if key == "accept_new_udp":
+            values.append((key, _bool(value, f"{where}.device.{key}")))
+        else:
+            number = _int(value, f"{where}.device.{key}")
+            if number < (0 if key == "stats_period" else 1):
+                raise ScenarioError(f"{where}.device.{key}: expected a positive integer, got {value!r}")
+            values.append((key, number))
+    return ProviderDecl(
+        name=name,
+        kind="switchdev",
+        callbacks=frozenset(Callback),
+        init=0,
+        can=(),
+        add=(),
+        upd=(),
+        batch_errors=(),
+        raises=frozenset(),
+        device=tuple(values),
+    )
+
+
+def _conns(obj: JSON) -> dict[int, ConnRef]:
+    """The ``conns`` extension: attributes of named connections (protocol, zone, helper, labels,
+    NAT); other connections are synthetic UDP ones."""
+    table = {}
+    for key, attrs in _keys(obj, set(), "conns", any_key=True).items():
+        where = f"conns[{key!r}]"
+        if not (isinstance(key, str) and key.isdigit()):
+            raise ScenarioError(f"{where}: a connection is a non-negative integer as a string")
+        spec = _keys(attrs, _CONN_KEYS, where)
+        proto = spec.get("proto", "udp")
+        if proto not in _PROTOS:
+            raise ScenarioError(f"{where}.proto: expected one of {', '.join(_PROTOS)}, got {proto!r}")
+        zone = _int(spec.get("zone", 0), f"{where}.zone")
+        ref = ConnRef.synthetic(int(key), zone=zone, proto=_PROTOS[proto])
+        helper = spec.get("helper")
+        if helper is not None and not isinstance(helper, str):
+            raise ScenarioError(f"{where}.helper: expected a name, got {helper!r}")
+        labels = _int(spec.get("labels", 0), f"{where}.labels")
+        if zone < 0 or labels < 0:
+            raise ScenarioError(f"{where}: zone and labels are non-negative")
+        reply = replace(ref.reply, src="192.0.2.1") if _bool(spec.get("nat", False), f"{where}.nat") else ref.reply
+        table[int(key)] = replace(ref, helper=helper, labels=labels, reply=reply)
+    return table
+
+
+def _ctx(conns: Mapping[int, ConnRef], conn_id: int | None, netdev: str | None = None) -> Ctx:
+    if conn_id is not None and conn_id in conns:
+        return Ctx(conn=conns[conn_id], netdev_in=netdev)
+    return Ctx.of(conn_id, netdev_in=netdev)
+
+
+def _batch_op(obj: JSON, where: str, conns: Mapping[int, ConnRef]) -> BatchOp:
     if not (isinstance(obj, list) and len(obj) == 2):
         raise ScenarioError(f"{where}: expected [TYPE, CONN], got {obj!r}")
     word, conn = obj
@@ -229,10 +297,10 @@ def _batch_op(obj: JSON, where: str) -> BatchOp:
     else:
         raise ScenarioError(f"{where}: an op type is a name or an integer, got {word!r}")
     conn_id = None if conn is None else _conn(conn, f"{where}[1]")
-    return BatchOp(kind=kind, ctx=Ctx.of(conn_id))
+    return BatchOp(kind=kind, ctx=_ctx(conns, conn_id))
 
 
-def _step(obj: JSON, index: int, n_providers: int) -> ScenarioStep:
+def _step(obj: JSON, index: int, n_providers: int, conns: Mapping[int, ConnRef]) -> ScenarioStep:
     where = f"steps[{index}]"
     if not isinstance(obj, dict) or "do" not in obj:
         raise ScenarioError(f"{where}: expected an object with a 'do' key, got {obj!r}")
@@ -248,7 +316,7 @@ def _step(obj: JSON, index: int, n_providers: int) -> ScenarioStep:
         netdev = step.get("netdev")
         if netdev is not None and not isinstance(netdev, str):
             raise ScenarioError(f"{where}.netdev: expected a string, got {netdev!r}")
-        ctx = Ctx.of(conn, netdev_in=netdev)
+        ctx = _ctx(conns, conn, netdev)
         ops: dict[str, LayerOp] = {
             "add": Add(ctx=ctx),
             "del": Delete(ctx=ctx),
@@ -262,7 +330,7 @@ def _step(obj: JSON, index: int, n_providers: int) -> ScenarioStep:
     if word == "batch":
         if not isinstance(step.get("ops"), list):
             raise ScenarioError(f"{where}.ops: expected a list of [TYPE, CONN], got {step.get('ops')!r}")
-        batch = tuple(_batch_op(op, f"{where}.ops[{i}]") for i, op in enumerate(step["ops"]))
+        batch = tuple(_batch_op(op, f"{where}.ops[{i}]", conns) for i, op in enumerate(step["ops"]))
         named = tuple(op.conn_id for op in batch if op.conn_id is not None)
         return ScenarioStep(op=SubmitBatch(ops=batch), now=now, conns=named)
     if "provider" not in step:
@@ -284,7 +352,8 @@ def parse_scenario(obj: JSON) -> Scenario:
     steps_json = top.get("steps", [])
     if not isinstance(steps_json, list):
         raise ScenarioError(f"steps: expected a list, got {steps_json!r}")
-    steps = tuple(_step(s, i, len(providers)) for i, s in enumerate(steps_json))
+    conns = _conns(top.get("conns", {}))
+    steps = tuple(_step(s, i, len(providers), conns) for i, s in enumerate(steps_json))
     return Scenario(
         id=top.get("id"),
         register_all_at_start=_bool(top.get("register_all_at_start", True), "register_all_at_start"),

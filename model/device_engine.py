@@ -77,7 +77,7 @@ def complete(state: DeviceState, op: Queued, error: int, now: int) -> DeviceStat
     state = replace(state, queue=state.queue[1:], completions=(*state.completions, (op.tag, error)))
     if error:
         return health_error(state, error)
-    table = state.table
+    table, cache = state.table, state.cache
     if op.kind == INSERT:
         assert op.conn is not None
         table = table.set(op.conn.id, Entry(cost=op.cost, established=op.established, last_used=now))
@@ -88,10 +88,11 @@ def complete(state: DeviceState, op: Queued, error: int, now: int) -> DeviceStat
         table = table.set(op.conn.id, replace(entry, established=True))
     elif op.kind == REMOVE:
         assert op.conn is not None
-        table = table.remove(op.conn.id)
+        table, cache = table.remove(op.conn.id), cache.remove(op.conn.id)
     else:
         table = table.update((conn_id, None) for conn_id, _ in list(table.items()))
-    return replace(state, table=table)
+        cache = cache.update((conn_id, None) for conn_id, _ in list(cache.items()))
+    return replace(state, table=table, cache=cache)
 
 
 def push_allowed(state: DeviceState) -> tuple[frozenset[int], ...]:
@@ -158,8 +159,9 @@ def cancel(state: DeviceState, tags: tuple[int, ...]) -> tuple[DeviceState, tupl
 
 
 def query(state: DeviceState, conn_ids: tuple[int, ...], now: int) -> tuple[DeviceState, dict[int, Entry]]:
-    """Rule ENG-QUERY: refresh the cache from the table if ``stats_period`` has passed, then answer
-    from it for connections still programmed."""
+    """Rule ENG-QUERY: refresh the cache from the table if it never was or ``stats_period`` has
+    passed, then answer from it for connections still programmed (a removed connection left the
+    cache at once, so one programmed again since the last refresh is absent)."""
     if state.cache_time is None or now - state.cache_time >= state.config.stats_period:
         state = replace(state, cache=state.table, cache_time=now)
     answer: dict[int, Entry] = {}

@@ -201,15 +201,16 @@ def test_ops_on_one_connection_in_one_batch_reach_the_device_in_order() -> None:
 def test_update_answers_the_cached_last_used_time() -> None:
     clock = Clock(1000)
     provider, dev = build(clock)
-    provider.conn_add(udp(1))
-    assert provider.conn_update(udp(1)) == 0  # the cache has none yet
-    assert run(provider, (UPD, udp(1)), (UPD, udp(2))) == [(errno.ENODATA, 0), (errno.ENODATA, 0)]
-    clock.now = 2500
-    assert provider.conn_update(udp(1)) == 1000  # refreshed: the INSERT's time
+    provider.conn_add(udp(1))  # programmed at 1000
+    assert provider.conn_update(udp(1)) == 1000  # the first query refreshes the cache
+    assert run(provider, (UPD, udp(1)), (UPD, udp(2))) == [(0, 1000), (errno.ENODATA, 0)]
+    clock.now = 1500
     dev.hit(1)
-    assert provider.conn_update(udp(1)) == 1000  # still cached
-    clock.now = 4000
-    assert run(provider, (UPD, udp(1))) == [(0, 2500)]
+    assert provider.conn_update(udp(1)) == 1000  # still cached (stats_period is 1000 ms)
+    clock.now = 2500
+    assert run(provider, (UPD, udp(1))) == [(0, 1500)]  # refreshed: the hit's time
+    provider.conn_add(udp(3))
+    assert provider.conn_update(udp(3)) == 0  # programmed since the last refresh
 
 
 # Faults: the provider's view always equals the device's table.
@@ -279,7 +280,7 @@ def test_a_stuck_queue_times_out_cancels_and_loses_nothing() -> None:
         (errno.ETIMEDOUT, 0),
         (0, 0),
         (errno.ETIMEDOUT, 0),  # the second ADD of 3 waited for the first, which changed nothing
-        (errno.ENODATA, 0),
+        (0, 1000),  # a query needs no queue: the first one refreshes the cache
     ]
     assert in_step(provider, dev)
     assert provider.programmed() == {1: False} and provider.waiting() == {2}  # the EST may be retried

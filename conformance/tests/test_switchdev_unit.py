@@ -285,6 +285,7 @@ def test_a_stuck_queue_completes_nothing_and_cancel_releases_reservations() -> N
 def test_query_answers_from_a_cache_refreshed_every_stats_period() -> None:
     clock = Clock(1000)
     dev, op = device(clock), Ops()
+    assert dev.query([1]) == {}  # the first query refreshes the (empty) cache
     dev.submit(op(INSERT, udp(1)))
     dev.push()
     assert dev.query([1]) == {}  # programmed since the last refresh
@@ -301,6 +302,9 @@ def test_query_answers_from_a_cache_refreshed_every_stats_period() -> None:
     dev.submit(op(REMOVE, udp(1)))
     dev.push()
     assert dev.query([1]) == {}  # no longer programmed
+    dev.submit(op(INSERT, udp(1)))
+    dev.push()
+    assert dev.query([1]) == {}  # programmed again since the last refresh: the old stats are gone
 
 
 def test_traffic_counts_only_in_switchdev_mode_and_for_programmed_connections() -> None:

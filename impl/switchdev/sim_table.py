@@ -58,14 +58,15 @@ class FlowTable:
     """Programmed connections by id, the submit queue, the completions and the stats cache."""
 
     def __init__(self, queue_size: int, now: int) -> None:
-        """An empty table whose queue holds ``queue_size`` ops; the cache was refreshed at ``now``."""
+        """An empty table whose queue holds ``queue_size`` ops; the cache has never been refreshed
+        (``now`` is kept for the caller's records only)."""
         self.queue_size = queue_size
         self._entries: dict[int, TableEntry] = {}
         self._queue: list[EngineOp] = []
         self._reservations: dict[int, int] = {}  # conn id -> cost of its queued INSERT
         self._completions: deque[EngineResult] = deque()
         self._cache: dict[int, FlowStats] = {}
-        self._refreshed_at = now
+        self._refreshed_at: int | None = None
         self.used = 0
         self.reserved = 0
 
@@ -194,9 +195,9 @@ class FlowTable:
     # ENG-QUERY, ENG-TRAFFIC.
 
     def query(self, conn_ids: Sequence[int], now: int, period: int) -> dict[int, FlowStats]:
-        """ENG-QUERY: refresh the cache if ``period`` ms have passed since the last refresh, then
+        """ENG-QUERY: refresh the cache if it never was or ``period`` ms have passed since then, then
         the cached stats of those of ``conn_ids`` that are still programmed."""
-        if now - self._refreshed_at >= period:
+        if self._refreshed_at is None or now - self._refreshed_at >= period:
             self._cache = {
                 conn_id: FlowStats(last_used=e.last_used, packets=e.packets, bytes=e.bytes)
                 for conn_id, e in self._entries.items()
