@@ -69,6 +69,7 @@ def parser() -> argparse.ArgumentParser:
     chk.add_argument("--profile", required=True, type=_profile, help="rfc-v1, rfc-v2 or strict")
     chk.add_argument("--count", type=int, default=300, help="scenarios to generate after the vectors (default 300)")
     chk.add_argument("--tracker", action="store_true", help="speak the tracker scenario protocol instead")
+    chk.add_argument("--extensions", action="store_true", help="also use the project's protocol extensions")
     vec = commands.add_parser("vectors", help="write the vector files, or check they are up to date")
     vec.add_argument("--write", action="store_true", help="regenerate the files (default: check)")
     commands.add_parser("docs-check", help="check that docs/ cites rules and functions the model has")
@@ -98,7 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         if args.count < 1:
             parser().error(f"--count must be at least 1, got {args.count}")
-        return external.run(args.external, args.profile, count=args.count, tracker=args.tracker)
+        return external.run(
+            args.external, args.profile, count=args.count, tracker=args.tracker, extensions=args.extensions
+        )
     if args.command == "vectors":
         return vectors.main(write=args.write)
     if args.command == "docs-check":

@@ -28,6 +28,7 @@ from hypothesis.errors import NoSuchExample
 from conformance import vectors
 from conformance.model_target import run_on_model
 from conformance.runner import run_object
+from conformance.scenario import uses_extensions
 from conformance.strategies import scenario
 from conformance.tracker_machine import tracker_provider
 from model.vocab import Profile
@@ -124,9 +125,16 @@ def _tracker_scenario(draw: st.DrawFn) -> dict[str, JSON]:
 
 
 def run(
-    command: str, profile: Profile, *, count: int, tracker: bool = False, out: Callable[[str], None] = print
+    command: str,
+    profile: Profile,
+    *,
+    count: int,
+    tracker: bool = False,
+    extensions: bool = False,
+    out: Callable[[str], None] = print,
 ) -> int:
-    """The ``check`` command."""
+    """The ``check`` command. Without ``extensions`` only what DESIGN.md section 5 defines is sent
+    (vectors using the project's extensions are skipped)."""
     expected_of: Callable[[dict[str, JSON]], dict[str, JSON]]
     if tracker:
         expected_of = lambda obj: vectors.tracker_result(obj, profile)  # noqa: E731
@@ -134,8 +142,10 @@ def run(
         strategy: st.SearchStrategy[dict[str, JSON]] = _tracker_scenario()
     else:
         expected_of = lambda obj: run_object(obj, run_on_model, profile)  # noqa: E731
-        cases = vectors.load(f"layer-{profile.value}.jsonl")
-        strategy = scenario()
+        cases = [
+            c for c in vectors.load(f"layer-{profile.value}.jsonl") if extensions or not uses_extensions(c["scenario"])
+        ]
+        strategy = scenario(portable=not extensions)
     external = External(command)
     try:
         bad = [c for c in cases if external.ask(c["scenario"]) != c["expect"]]

@@ -13,6 +13,7 @@ rule sequence as a Python program, shrunk by Hypothesis.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import event
@@ -23,7 +24,7 @@ from conformance import summary
 from conformance.impl_target import ImplRunner
 from conformance.model_target import ModelRunner
 from conformance.scenario import ProviderDecl, parse_scenario
-from conformance.strategies import CONNS, batch_op, lifecycle, provider
+from conformance.strategies import CONNS, batch_op, connections, lifecycle, provider
 from model.conn import Ctx
 from model.ops import (
     Add,
@@ -41,15 +42,11 @@ from model.ops import (
     batch_kind,
 )
 from model.provider import DummyState
+from model.switchdev import SwitchdevState
 from model.vocab import OpType, Profile
 
 JSON = Any
 POOL = range(4)
-
-
-def batch_ops(raw: list[list[JSON]]) -> tuple[BatchOp, ...]:
-    """``[TYPE, CONN]`` pairs as batch ops."""
-    return tuple(BatchOp(kind=batch_kind(OpType[k] if isinstance(k, str) else k), ctx=Ctx.of(c)) for k, c in raw)
 
 
 class LayerMachine(RuleBasedStateMachine):
@@ -64,13 +61,25 @@ class LayerMachine(RuleBasedStateMachine):
         self.model: ModelRunner | None = None
         self.impl: ImplRunner | None = None
 
-    @initialize(providers=st.lists(provider(), max_size=3), slot=st.sampled_from([True, True, True, False]))
-    def setup(self, providers: list[dict[str, JSON]], slot: bool) -> None:
-        self.decls = parse_scenario({"providers": providers}).providers
+    @initialize(
+        providers=st.lists(provider(), max_size=3),
+        slot=st.sampled_from([True, True, True, False]),
+        conns=st.one_of(st.just({}), connections()),
+    )
+    def setup(self, providers: list[dict[str, JSON]], slot: bool, conns: dict[str, JSON]) -> None:
+        parsed = parse_scenario(
+            {"providers": providers, "conns": conns, "steps": [{"do": "add", "conn": c} for c in POOL]}
+        )
+        self.decls = parsed.providers
+        self.ctxs = {c: step.op.ctx for c, step in zip(POOL, parsed.steps, strict=True) if isinstance(step.op, Add)}
         self.model = ModelRunner(self.decls, self.profile, private_slot=slot)
         self.impl = ImplRunner(self.decls, self.profile, private_slot=slot)
         for i in range(len(self.decls)):
             self.both(Register(provider=i))
+
+    def ctx(self, conn: int, netdev: str | None = None) -> Ctx:
+        """The ctx of ``conn`` (with the attributes the run drew for it)."""
+        return replace(self.ctxs[conn], netdev_in=netdev)
 
     def both(self, op: LayerOp) -> None:
         """Apply ``op`` to both sides and compare result, trace and every mark of the pool."""
@@ -97,23 +106,23 @@ class LayerMachine(RuleBasedStateMachine):
 
     @rule(conn=CONNS, netdev=st.sampled_from([None, "eth0"]))
     def add(self, conn: int, netdev: str | None) -> None:
-        self.both(Add(ctx=Ctx.of(conn, netdev_in=netdev)))
+        self.both(Add(ctx=self.ctx(conn, netdev)))
 
     @rule(conn=CONNS)
     def delete(self, conn: int) -> None:
-        self.both(Delete(ctx=Ctx.of(conn)))
+        self.both(Delete(ctx=self.ctx(conn)))
 
     @rule(conn=CONNS)
     def update(self, conn: int) -> None:
-        self.both(Update(ctx=Ctx.of(conn)))
+        self.both(Update(ctx=self.ctx(conn)))
 
     @rule(conn=CONNS, netdev=st.sampled_from([None, "eth1"]))
     def established(self, conn: int, netdev: str | None) -> None:
-        self.both(Established(ctx=Ctx.of(conn, netdev_in=netdev)))
+        self.both(Established(ctx=self.ctx(conn, netdev)))
 
     @rule(conn=CONNS)
     def can_offload(self, conn: int) -> None:
-        self.both(CanOffload(ctx=Ctx.of(conn)))
+        self.both(CanOffload(ctx=self.ctx(conn)))
 
     @rule()
     def flush(self) -> None:
@@ -121,15 +130,38 @@ class LayerMachine(RuleBasedStateMachine):
 
     @rule(raw=st.lists(batch_op(), max_size=6))
     def batch(self, raw: list[list[JSON]]) -> None:
-        self.both(SubmitBatch(ops=batch_ops(raw)))
+        self.both(SubmitBatch(ops=self.batch_ops(raw)))
 
     @rule(raw=lifecycle())
     def batch_lifecycle(self, raw: list[list[JSON]]) -> None:
-        self.both(SubmitBatch(ops=batch_ops(raw)))
+        self.both(SubmitBatch(ops=self.batch_ops(raw)))
+
+    def batch_ops(self, raw: list[list[JSON]]) -> tuple[BatchOp, ...]:
+        """``[TYPE, CONN]`` pairs as batch ops on this run's connections."""
+        return tuple(
+            BatchOp(
+                kind=batch_kind(OpType[k] if isinstance(k, str) else k),
+                ctx=Ctx(conn=None) if c is None else self.ctx(c),
+            )
+            for k, c in raw
+        )
 
     @rule(conn=CONNS)
     def query_mark(self, conn: int) -> None:
         self.both(QueryMark(conn=conn))
+
+    @invariant()
+    def devices_agree(self) -> None:
+        """Each switchdev provider's device holds the same connections on both sides."""
+        if self.model is None or self.impl is None:
+            return
+        for index, (hardware, device) in self.impl.switchdevs.items():
+            state = self.model.state.pstate(index)
+            assert isinstance(state, SwitchdevState)
+            expected = {i: (e.cost, e.established) for i, e in state.device.table.items()}
+            assert {i: (e.cost, e.established) for i, e in device.table().items()} == expected
+            assert device.health().err_count == state.device.health.err_count
+            assert set(hardware.programmed()) == {i for i, k in state.known.items() if k != "waiting"}
 
     @invariant()
     def dummies_agree(self) -> None:

@@ -342,6 +342,24 @@ def _step(obj: JSON, index: int, n_providers: int, conns: Mapping[int, ConnRef])
     return ScenarioStep(op=op, now=now, conns=())
 
 
+EXTENSION_KEYS = {"batch_timestamps", "conns"}
+EXTENSION_PROVIDER_KEYS = {"kind", "raises", "device"}
+EXTENSION_STEP_KEYS = {"now", "netdev"}
+
+
+def uses_extensions(obj: JSON) -> bool:
+    """Whether a scenario uses any of the project's extensions to DESIGN.md section 5."""
+    if not isinstance(obj, dict):
+        return False
+    providers = obj.get("providers") or []
+    steps = obj.get("steps") or []
+    return (
+        bool(EXTENSION_KEYS & set(obj))
+        or any(isinstance(p, dict) and EXTENSION_PROVIDER_KEYS & set(p) for p in providers)
+        or any(isinstance(s, dict) and EXTENSION_STEP_KEYS & set(s) for s in steps)
+    )
+
+
 def parse_scenario(obj: JSON) -> Scenario:
     """Validate one scenario object; raises ScenarioError naming the first problem found."""
     top = _keys(obj, _TOP_KEYS, "scenario")

@@ -30,11 +30,16 @@ def _table(values: st.SearchStrategy[JSON]) -> st.SearchStrategy[dict[str, JSON]
 
 
 @st.composite
-def provider(draw: st.DrawFn, *, coherent: bool = False) -> dict[str, JSON]:
-    """One provider declaration (scripted, occasionally the dummy)."""
+def provider(draw: st.DrawFn, *, coherent: bool = False, portable: bool = False) -> dict[str, JSON]:
+    """One provider declaration (scripted; occasionally the dummy or the switchdev provider unless
+    ``portable``, which keeps to DESIGN.md section 5 without the project's extensions)."""
     # Rare options are drawn as the largest value, so shrinking (towards 0) drops them.
-    if draw(st.integers(0, 9)) == 9:
+    special = draw(st.integers(0, 9)) if not portable else 0
+    if special == 9:
         return {"name": draw(st.sampled_from(["dummy", "d2"])), "kind": "dummy"}
+    if special == 8:
+        device = {"ct_entries": draw(st.sampled_from([4, 6, 65536])), "queue_size": draw(st.sampled_from([1, 2, 1024]))}
+        return {"name": draw(st.sampled_from(["sw", "sw2"])), "kind": "switchdev", "device": device}
     decl: dict[str, JSON] = {"name": draw(st.sampled_from(["a", "b", "c", "d", "e"]))}
     callbacks = draw(st.lists(st.sampled_from(_CALLBACK_NAMES), unique=True))
     decl["callbacks"] = callbacks
@@ -49,7 +54,7 @@ def provider(draw: st.DrawFn, *, coherent: bool = False) -> dict[str, JSON]:
     if decl.get("batch") and not coherent and draw(st.booleans()):
         decl["batch_errors"] = draw(st.dictionaries(st.integers(0, 5).map(str), _ERRNOS, max_size=3))
     raisable = list(callbacks) + (["batch"] if decl.get("batch") and not coherent else [])
-    if raisable and draw(st.integers(0, 3)) == 3:
+    if raisable and not portable and draw(st.integers(0, 3)) == 3:
         decl["raises"] = draw(st.lists(st.sampled_from(raisable), unique=True, max_size=2))
     return decl
 
@@ -60,6 +65,20 @@ def batch_op() -> st.SearchStrategy[list[JSON]]:
     kinds: st.SearchStrategy[JSON] = st.one_of(names, names, names, st.sampled_from([6, 7, -1, 255]))
     conn: st.SearchStrategy[JSON] = st.one_of(CONNS, CONNS, CONNS, st.none())
     return st.tuples(kinds, conn).map(list)
+
+
+def connections() -> st.SearchStrategy[dict[str, JSON]]:
+    """The ``conns`` extension: attributes for some connections of the pool."""
+    attrs = st.fixed_dictionaries(
+        {"proto": st.sampled_from(["tcp", "udp", "gre"])},
+        optional={
+            "zone": st.sampled_from([1, 70000]),
+            "helper": st.just("ftp"),
+            "labels": st.just(2**40),
+            "nat": st.booleans(),
+        },
+    )
+    return st.dictionaries(CONNS.map(str), attrs, max_size=3)
 
 
 @st.composite
@@ -90,11 +109,13 @@ def step(draw: st.DrawFn, n_providers: int) -> dict[str, JSON]:
 
 
 @st.composite
-def scenario(draw: st.DrawFn, *, coherent: bool = False, max_steps: int = 8) -> dict[str, JSON]:
-    """A whole scenario."""
-    providers = draw(st.lists(provider(coherent=coherent), max_size=3))
+def scenario(draw: st.DrawFn, *, coherent: bool = False, max_steps: int = 8, portable: bool = False) -> dict[str, JSON]:
+    """A whole scenario (``portable``: only what DESIGN.md section 5 defines)."""
+    providers = draw(st.lists(provider(coherent=coherent, portable=portable), max_size=3))
     steps = draw(st.lists(step(len(providers)), max_size=max_steps))
     obj: dict[str, JSON] = {"id": draw(st.integers(0, 10**6)), "providers": providers, "steps": steps}
+    if not portable and draw(st.integers(0, 3)) == 3:
+        obj["conns"] = draw(connections())
     if draw(st.integers(0, 5)) == 5:
         obj["private_slot"] = False
     if draw(st.integers(0, 5)) == 5:

@@ -61,7 +61,7 @@ def _rfc_single(state: LayerState, op: BatchOp, now: int) -> tuple[LayerState, B
 
 def batch_refines(state: LayerState, ops: tuple[BatchOp, ...], now: int) -> bool:
     """The batch refinement law at ``state``: submitting ``ops`` gives the same per-op results,
-    the same records and the same provider states as ``sequential_results``. The trace is not
+    the same records and the same observable provider states as ``sequential_results``. The trace is not
     compared: calling a native provider once per batch instead of once per op is the point.
 
     Under strict it holds whenever every native provider is coherent (its ``batch_submit`` writes
@@ -72,8 +72,13 @@ def batch_refines(state: LayerState, ops: tuple[BatchOp, ...], now: int) -> bool
     return (
         observation.result == expected
         and batched.records.as_dict() == single.records.as_dict()
-        and batched.pstates == single.pstates
+        and _observable(batched) == _observable(single)
     )
+
+
+def _observable(state: LayerState) -> tuple[object, ...]:
+    """Every provider's observable state (``Behaviour.observable``)."""
+    return tuple(spec.behaviour.observable(pstate) for spec, pstate in zip(state.world, state.pstates, strict=True))
 
 
 def mark_after(profile: Profile, before: Mark, kind: OpType, succeeded: bool) -> Mark:

@@ -92,6 +92,12 @@ class Behaviour(ABC):
         """Whether calling ``callback`` raises instead of answering (default: never)."""
         return False
 
+    def observable(self, state: ProviderState) -> Hashable:
+        """What of the provider's state a user can observe (the batch refinement law compares
+        this): by default all of it; a provider may leave out accounting that batching changes by
+        design, such as time spent or request tags."""
+        return state
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProviderSpec:

@@ -12,11 +12,12 @@ holds after every call.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 
 from model import device_engine as engine
 from model.conn import PROTO_TCP, PROTO_UDP, ConnRef, Ctx
-from model.device import DeviceConfig, DeviceState, eligible, new_device
+from model.device import DeviceConfig, DeviceState, Entry, eligible, new_device
 from model.ops import BatchOp, BatchResult, InvalidType
 from model.pmap import HamtMap, PersistentMap
 from model.provider import BatchItem, Behaviour, ProviderSpec, ProviderState
@@ -112,82 +113,119 @@ def _drain(state: SwitchdevState, now: int) -> tuple[SwitchdevState, dict[int, i
     return replace(state, device=device), results
 
 
+@dataclass(slots=True)
+class _Round:
+    """The ops of a batch sent to the device together: device ops in flight (tag -> position, kind,
+    connection), UPDs waiting for the round's query, the connections either names, and whether
+    the round holds a FLUSH."""
+
+    flight: dict[int, tuple[int, OpType, ConnRef | None]] = field(default_factory=dict)
+    upd: list[tuple[int, ConnRef]] = field(default_factory=list)
+    named: set[int] = field(default_factory=set)
+    flush: bool = False
+
+    def must_wait(self, kind: OpType, conn: ConnRef | None) -> bool:
+        """Whether an op must wait for this round to complete: it names a connection the round
+        names, it is a FLUSH and the round holds anything, or the round holds a FLUSH."""
+        if self.flush:
+            return True
+        if kind is OpType.FLUSH:
+            return bool(self.flight or self.upd)
+        return conn is not None and conn.id in self.named
+
+
+def _settle(state: SwitchdevState, rnd: _Round, answers: list[BatchResult | None], now: int) -> SwitchdevState:
+    """Complete a round: push, poll (cancelling what a stuck queue keeps), follow each answer,
+    then answer its UPDs from one query (P-UPD); the round is emptied."""
+    state, results = _drain(state, now)
+    for tag, error in results.items():
+        position, kind, conn = rnd.flight.pop(tag)
+        answers[position] = BatchResult(error=error)
+        if kind is OpType.FLUSH and error == 0:
+            state = replace(state, known=HamtMap())
+        elif conn is not None:
+            state = remember(state, kind, conn, error)
+    state = _updates(state, rnd.upd, answers, now)
+    rnd.upd, rnd.named, rnd.flush = [], set(), False
+    return state
+
+
+def _submit(
+    state: SwitchdevState, device_op: tuple[str, bool], conn: ConnRef | None, tag: int
+) -> tuple[DeviceState, int]:
+    return engine.submit(state.device, device_op[0], conn, tag, established=device_op[1])
+
+
 def batch(
     state: SwitchdevState, items: tuple[BatchItem, ...], now: int
 ) -> tuple[SwitchdevState, tuple[BatchResult, ...]]:
-    """Rule P-BATCH: each op planned in order; device ops submitted, with a push-and-poll barrier
-    before an op whose connection already has one in flight, and before a second try of a submit
-    refused with EAGAIN or ENOSPC while ops of this batch were queued; one push and poll at the
-    end; the UPD answers from one query; every op answered once (EINVAL for an invalid type,
-    ETIMEDOUT for what a stuck queue never completed)."""
-    answers: list[int | None] = [None] * len(items)
-    waiting: dict[int, tuple[int, OpType, ConnRef | None]] = {}  # tag -> (position, kind, conn)
-    upd: list[tuple[int, ConnRef]] = []
-
-    def settle(s: SwitchdevState) -> SwitchdevState:
-        s, results = _drain(s, now)
-        for tag, error in results.items():
-            position, kind, conn = waiting.pop(tag)
-            answers[position] = error
-            if kind is OpType.FLUSH and error == 0:
-                s = replace(s, known=HamtMap())
-            elif conn is not None:
-                s = remember(s, kind, conn, error)
-        return s
-
+    """Rule P-BATCH: the ops are planned in order and sent to the device in rounds. An op waits
+    for the current round to complete when it names a connection the round names (a device op in
+    flight or a UPD waiting for the round's query), and a FLUSH is a round of its own, so each
+    connection's ops reach the device, and are answered, in order. A submit refused with EAGAIN or
+    ENOSPC while ops of the round are queued is tried once more after the round completes. Every op
+    is answered once: EINVAL for an invalid type, ETIMEDOUT for what a stuck queue never completed;
+    a batch answers what the same ops one by one would."""
+    answers: list[BatchResult | None] = [None] * len(items)
+    rnd = _Round()
     for position, (_, op) in enumerate(items):
         kind, conn = op.kind, op.ctx.conn
         if isinstance(kind, InvalidType) or (conn is None and kind is not OpType.FLUSH):
-            answers[position] = Errno.EINVAL
+            answers[position] = BatchResult(error=Errno.EINVAL)
             continue
+        if rnd.must_wait(kind, conn):
+            state = _settle(state, rnd, answers, now)
         if kind is OpType.UPD:
             assert conn is not None
-            upd.append((position, conn))
+            rnd.upd.append((position, conn))
+            rnd.named.add(conn.id)
             continue
-        if conn is not None and any(c is not None and c.id == conn.id for _, _, c in waiting.values()):
-            state = settle(state)
-        if kind is OpType.FLUSH:
-            device_op: DeviceOp = (engine.FLUSH, False)
-        else:
+        device_op: DeviceOp = (engine.FLUSH, False)
+        if kind is not OpType.FLUSH:
             assert conn is not None
             answer, device_op = plan(state, kind, conn)
             if device_op is None:
-                answers[position] = answer
+                answers[position] = BatchResult(error=answer or 0)
                 state = remember(state, kind, conn, answer or 0)
                 continue
         assert device_op is not None
         tag = state.next_tag
-        device, error = engine.submit(state.device, device_op[0], conn, tag, established=device_op[1])
-        if error in (Errno.EAGAIN, Errno.ENOSPC) and waiting:
-            # This batch's own queued ops fill the queue or hold reservations: let them complete
-            # and try once more, so a batch answers what the same ops one by one would.
-            state = settle(state)
-            device, error = engine.submit(state.device, device_op[0], conn, tag, established=device_op[1])
+        device, error = _submit(state, device_op, conn, tag)
+        if error in (Errno.EAGAIN, Errno.ENOSPC) and rnd.flight:
+            # The round's own queued ops fill the queue or hold reservations: let them complete and
+            # try once more. The refusal still counts in the device's health (D-HEALTH).
+            state = _settle(replace(state, device=device), rnd, answers, now)
+            device, error = _submit(state, device_op, conn, tag)
         state = replace(state, device=device, next_tag=tag + 1)
         if error:
-            answers[position] = error
+            answers[position] = BatchResult(error=error)
             if conn is not None and kind is not OpType.FLUSH:
                 state = remember(state, kind, conn, error)
+            continue
+        rnd.flight[tag] = (position, kind, conn)
+        if conn is None:
+            rnd.flush = True
         else:
-            waiting[tag] = (position, kind, conn)
-    state = settle(state)
-    results = [BatchResult(error=a if a is not None else 0) for a in answers]
-    return _updates(state, upd, results, now)
+            rnd.named.add(conn.id)
+    state = _settle(state, rnd, answers, now)
+    return state, tuple(a if a is not None else BatchResult(error=0) for a in answers)
 
 
 def _updates(
-    state: SwitchdevState, upd: list[tuple[int, ConnRef]], results: list[BatchResult], now: int
-) -> tuple[SwitchdevState, tuple[BatchResult, ...]]:
-    """Rule P-UPD for the UPD ops of a batch: one query; 0 and the timestamp when it is positive,
-    else ENODATA."""
-    if upd:
-        ids = tuple(c.id for _, c in upd if state.known.get(c.id) in (PROGRAMMED, ESTABLISHED))
+    state: SwitchdevState, upd: list[tuple[int, ConnRef]], answers: list[BatchResult | None], now: int
+) -> SwitchdevState:
+    """Rule P-UPD for the UPD ops of a round: one query of the programmed connections (none when
+    none is programmed: the device is not touched); 0 and the timestamp when it is positive, else
+    ENODATA."""
+    ids = tuple(c.id for _, c in upd if state.known.get(c.id) in (PROGRAMMED, ESTABLISHED))
+    stats: dict[int, Entry] = {}
+    if ids:
         device, stats = engine.query(state.device, ids, now)
         state = replace(state, device=device)
-        for position, conn in upd:
-            stamp = stats[conn.id].last_used if conn.id in stats else 0
-            results[position] = BatchResult(error=0, last_used=stamp) if stamp > 0 else BatchResult(error=Errno.ENODATA)
-    return state, tuple(results)
+    for position, conn in upd:
+        stamp = stats[conn.id].last_used if conn.id in stats else 0
+        answers[position] = BatchResult(error=0, last_used=stamp) if stamp > 0 else BatchResult(error=Errno.ENODATA)
+    return state
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,6 +272,14 @@ class Switchdev(Behaviour):
         self, state: ProviderState, items: tuple[BatchItem, ...], now: int
     ) -> tuple[ProviderState, tuple[BatchResult, ...]]:
         return batch(_sw(state), items, now)
+
+    def observable(self, state: ProviderState) -> Hashable:
+        """The device's table, configuration and the provider's memory; not the device time, tags,
+        completions, stats-cache timing or health counts (a batch's retry is counted; one op at a
+        time there is nothing to retry)."""
+        sw = _sw(state)
+        device = sw.device
+        return (device.table, device.eswitch, device.params, device.size, device.size_new, sw.known)
 
 
 def switchdev_spec(name: str = "switchdev", config: DeviceConfig | None = None) -> ProviderSpec:
