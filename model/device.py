@@ -10,6 +10,7 @@ errno result and leaves the state unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from model.conn import PROTO_GRE, PROTO_TCP, PROTO_UDP, ConnRef
@@ -143,24 +144,29 @@ def eswitch_set(state: DeviceState, mode: str) -> tuple[DeviceState, int]:
     return replace(state, eswitch=mode), 0
 
 
+#: The device's params and the values each accepts (D-PARAM).
+PARAM_VALUES: dict[str, Callable[[object], bool]] = {
+    "ct_max_offloaded_conns": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= U32_MAX,
+    "ct_action_on_nat_conns": lambda v: isinstance(v, bool),
+    "ct_labels_mapping": lambda v: isinstance(v, bool),
+    "flow_steering_mode": lambda v: isinstance(v, str) and v in STEERING_MODES,
+}
+
+
 def param_set(
     state: DeviceState, name: str, value: int | str | bool, cmode: str = "runtime"
 ) -> tuple[DeviceState, int]:
-    """Rule D-PARAM: EINVAL for an unknown name or a value of the wrong type or range, EOPNOTSUPP for
-    a cmode other than runtime, EBUSY for ``flow_steering_mode`` in a switchdev mode."""
+    """Rule D-PARAM, checked in this order: EINVAL for an unknown name or an unknown cmode,
+    EOPNOTSUPP for a cmode other than runtime, EINVAL for a value of the wrong type or range, EBUSY
+    for ``flow_steering_mode`` in a switchdev mode."""
     params = state.params
-    if name == "ct_max_offloaded_conns":
-        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= U32_MAX
-    elif name in ("ct_action_on_nat_conns", "ct_labels_mapping"):
-        ok = isinstance(value, bool)
-    elif name == "flow_steering_mode":
-        ok = isinstance(value, str) and value in STEERING_MODES
-    else:
-        return state, Errno.EINVAL
-    if not ok:
+    valid = PARAM_VALUES.get(name)
+    if valid is None or cmode not in ("runtime", "driverinit", "permanent"):
         return state, Errno.EINVAL
     if cmode != "runtime":
         return state, Errno.EOPNOTSUPP
+    if not valid(value):
+        return state, Errno.EINVAL
     if name == "flow_steering_mode" and state.eswitch != "legacy":
         return state, Errno.EBUSY
     if name == "ct_max_offloaded_conns":
@@ -185,11 +191,12 @@ def resource_set(state: DeviceState, path: str, size: int) -> tuple[DeviceState,
 
 
 def reload(state: DeviceState) -> tuple[DeviceState, int]:
-    """Rule D-RELOAD: EIO with the fail_reload fault, EBUSY while busy, else ``size = size_new``."""
-    if state.faults.fail_reload:
-        return state, Errno.EIO
+    """Rule D-RELOAD: EBUSY while busy, else EIO with the fail_reload fault, else
+    ``size = size_new``."""
     if busy(state):
         return state, Errno.EBUSY
+    if state.faults.fail_reload:
+        return state, Errno.EIO
     return replace(state, size=state.size_new), 0
 
 

@@ -170,6 +170,8 @@ def batch(
     rnd = _Round()
     for position, (_, op) in enumerate(items):
         kind, conn = op.kind, op.ctx.conn
+        if kind is OpType.FLUSH:
+            conn = None  # a FLUSH names no connection, whatever its ctx holds
         if isinstance(kind, InvalidType) or (conn is None and kind is not OpType.FLUSH):
             answers[position] = BatchResult(error=Errno.EINVAL)
             continue

@@ -200,18 +200,17 @@ class SwitchdevProvider:
             entry.error = errno.EINVAL
             return
         conn = entry.ctx.conn
-        conn_id = None if conn is None else conn.id
-        if run.conflicts(kind is OpType.FLUSH, conn_id):
+        if conn is None and kind is not OpType.FLUSH:  # P-BATCH: naming no connection is invalid
+            entry.error = errno.EINVAL
+            return
+        if run.conflicts(kind is OpType.FLUSH, None if conn is None else conn.id):
             run.drain()
-        if kind is OpType.POLICY:  # P-POLICY
-            entry.error = 0 if self._can(conn) else errno.EPERM
-        elif kind is OpType.FLUSH:  # P-FLUSH
+        if kind is OpType.FLUSH:  # P-FLUSH
             run.submit(entry, EngineOpKind.FLUSH, None)
-        elif conn is None:  # a NULL connection: unknown to the provider
-            if kind is OpType.ADD:
-                entry.error = errno.EOPNOTSUPP
-            elif kind is OpType.UPD:
-                entry.error = errno.ENODATA
+        elif conn is None:
+            raise AssertionError("unreachable: only FLUSH names no connection here")
+        elif kind is OpType.POLICY:  # P-POLICY
+            entry.error = 0 if self._can(conn) else errno.EPERM
         elif kind is OpType.ADD:  # P-ADD
             if conn.id in self._waiting or conn.id in self._programmed:
                 entry.error = errno.EEXIST
