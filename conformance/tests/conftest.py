@@ -43,3 +43,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     session = terminalreporter._session  # the gate fails the run
     if empty and session is not None:
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _private_sim_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the tests off the user's simulated-device state file (``python -m impl devlink``)."""
+    monkeypatch.setenv("CT_OFFLOAD_SIM_STATE", str(tmp_path_factory.mktemp("sim") / "sim-device.json"))
