@@ -30,6 +30,7 @@ from impl.dummy import DummyProvider
 from impl.layer import OffloadLayer
 from impl.provider import OffloadClass
 from impl.sim import SimProgress, Simulation
+from impl.switchdev import sim_state_file
 from impl.switchdev.provider import SwitchdevProvider
 from impl.tracker import ConnTracker, TrackerConfig, register_providers
 from model.vocab import Profile
@@ -64,6 +65,10 @@ def _switchdev(clock: VirtualClock) -> ProviderSetup:
     """The switchdev provider on the embedded simulated device, fed every packet as hardware
     traffic: its last-used times are real, so idle connections expire under strict."""
     provider, device = SwitchdevProvider.simulated(clock=clock.now)
+    state = sim_state_file.default_path()
+    if state.exists():  # what python -m impl devlink set (see impl.devlink_main)
+        device.apply_devlink_state(sim_state_file.load(state, clock=clock.now).devlink_state())
+        provider.refresh()
 
     def hit(flow: int, conn_id: int) -> None:
         device.hit(conn_id)
@@ -127,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``python -m impl`` parser."""
     parser = argparse.ArgumentParser(prog="python -m impl", description="The ct-offload implementation's tools.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "devlink", help="devlink command line of the embedded simulated switchdev device", add_help=False
+    )
     sim = commands.add_parser("simulate", help="run the threaded connection-tracker simulation in virtual time")
     sim.add_argument("--conns", type=_int_at_least(1, "conns"), default=1000, help="flows to open (default 1000)")
     sim.add_argument("--duration", type=_seconds, default=120_000, help="virtual seconds to run (default 120)")

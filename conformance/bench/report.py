@@ -6,7 +6,7 @@ import platform
 import sys
 from pathlib import Path
 
-from conformance.bench import ctnetlink, dispatch, model_step, sweep, threads
+from conformance.bench import ctnetlink, dispatch, model_step, sweep, switchdev, threads
 from conformance.bench.timing import Section
 
 BENCHMARKS = {
@@ -15,6 +15,7 @@ BENCHMARKS = {
     "threads": threads.run,
     "sweep": sweep.run,
     "ctnetlink": ctnetlink.run,
+    "switchdev": switchdev.run,
 }
 
 
