@@ -26,7 +26,8 @@ Promises:
   anyway, each op that got none is judged from the table as it then is (present after INSERT or
   UPDATE, absent after REMOVE, empty after FLUSH: 0, else EIO);
 - the engine tracks what is programmed from the results: an INSERT that succeeded programs the
-  connection (last-used = the clock now); an UPDATE that succeeded refreshes last-used; a REMOVE
+  connection (last-used = the clock now); an UPDATE that succeeded keeps last-used, which only
+  traffic moves, as on the simulated device (ENG-PUSH; no traffic crosses the namespace); a REMOVE
   that succeeded or found nothing (ENOENT) unprograms it; a FLUSH that succeeded unprograms all.
   UPDATE and REMOVE act on the programmed connection only when they name its entry (its original
   tuple and zone): a REMOVE of the same id in another zone found nothing and changes nothing;
@@ -317,7 +318,7 @@ class CtnetlinkEngine:
                     err = errno.ENOSPC
                 elif err == errno.ENOENT and kind is _REMOVE:
                     assert conn is not None
-                    self._settle(conn, None)
+                    self._settle(conn, removed=True)
             elif kind is _INSERT:
                 assert conn is not None
                 programmed[conn.id] = (conn, now)
@@ -325,18 +326,19 @@ class CtnetlinkEngine:
                 programmed.clear()
             else:
                 assert conn is not None
-                self._settle(conn, None if kind is _REMOVE else now)
+                self._settle(conn, removed=kind is _REMOVE)
             append(EngineResult(op.tag, err))
 
-    def _settle(self, conn: ConnRef, now: int | None) -> None:
-        """An UPDATE (``now``) or REMOVE (None) of ``conn`` took effect: refresh or unprogram it, if
-        it names the programmed connection's entry (same original tuple and zone)."""
+    def _settle(self, conn: ConnRef, *, removed: bool) -> None:
+        """An UPDATE or a REMOVE (``removed``) of ``conn`` took effect: keep the connection (its
+        last-used unchanged) or unprogram it, if it names the programmed connection's entry (same
+        original tuple and zone)."""
         held = self._programmed.get(conn.id)
         if held is not None and (held[0] is conn or _same_entry(held[0], conn)):
-            if now is None:
+            if removed:
                 del self._programmed[conn.id]
             else:
-                self._programmed[conn.id] = (conn, now)
+                self._programmed[conn.id] = (conn, held[1])
 
 
 def probe() -> tuple[bool, str]:
