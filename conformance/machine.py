@@ -42,6 +42,7 @@ from model.ops import (
     batch_kind,
 )
 from model.provider import DummyState
+from model.state import LayerState
 from model.switchdev import SwitchdevState
 from model.vocab import OpType, Profile
 
@@ -155,13 +156,7 @@ class LayerMachine(RuleBasedStateMachine):
         """Each switchdev provider's device holds the same connections on both sides."""
         if self.model is None or self.impl is None:
             return
-        for index, (hardware, device) in self.impl.switchdevs.items():
-            state = self.model.state.pstate(index)
-            assert isinstance(state, SwitchdevState)
-            expected = {i: (e.cost, e.established) for i, e in state.device.table.items()}
-            assert {i: (e.cost, e.established) for i, e in device.table().items()} == expected
-            assert device.health().err_count == state.device.health.err_count
-            assert set(hardware.programmed()) == {i for i, k in state.known.items() if k != "waiting"}
+        assert_devices_agree(self.model.state, self.impl)
 
     @invariant()
     def dummies_agree(self) -> None:
@@ -174,6 +169,19 @@ class LayerMachine(RuleBasedStateMachine):
             assert (dummy.n_added, dummy.n_deleted, dummy.n_updated, dummy.n_established) == counters
             for conn in POOL:
                 assert dummy.contains(conn) == state.contains(conn)
+
+
+def assert_devices_agree(layer: LayerState, impl: ImplRunner) -> None:
+    """Each of ``impl``'s switchdev providers and its device hold what the model's provider state
+    ``layer.pstate(index)`` says: the device table (entry cost, established), the health error
+    count, and the connections the provider believes programmed."""
+    for index, (hardware, device) in impl.switchdevs.items():
+        state = layer.pstate(index)
+        assert isinstance(state, SwitchdevState)
+        expected = {i: (e.cost, e.established) for i, e in state.device.table.items()}
+        assert {i: (e.cost, e.established) for i, e in device.table().items()} == expected
+        assert device.health().err_count == state.device.health.err_count
+        assert set(hardware.programmed()) == {i for i, k in state.known.items() if k != "waiting"}
 
 
 def _outcome(result: object) -> str:

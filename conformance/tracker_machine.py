@@ -4,7 +4,8 @@ Purpose: issue-level check that ``impl.tracker.ConnTracker`` over ``impl.layer.O
 behaves as ``model.tracker_sweep.tracker_step`` over the model's layer, in each profile: every
 event's result, the provider calls it caused, the whole table (expiry, state, sequence checking)
 and every connection's mark are compared after each event. Time moves forward by drawn gaps;
-providers (scripted, the dummy) and the configuration (batched sweep or not, offload on or off)
+providers (scripted, the dummy, the switchdev provider on a simulated device, whose table is
+compared too) and the configuration (batched sweep or not, offload on or off)
 are drawn at the start.
 
 Promises: ``tracker_machine(profile)`` returns a machine class; failures print the event sequence.
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from conformance import summary
+from conformance.machine import assert_devices_agree
 from conformance.scenario import parse_scenario
 from conformance.tracker_targets import ImplTracker, ModelTracker
 from model.tracker import Commit, FlushAll, FlushFlow, ForceExpire, Lookup, Reply, Sweep, TrackerConfig, TrackerOp
@@ -31,9 +33,14 @@ STAMPS = st.sampled_from([0, 1, 5_000, 40_000, 10**9])
 
 @st.composite
 def tracker_provider(draw: st.DrawFn, index: int) -> dict[str, JSON]:
-    """A provider for the tracker: the dummy, or a scripted one whose answers are keyed by the
-    connection ids the tracker will allocate (1, 2, ...)."""
-    if draw(st.integers(0, 3)) == 3:  # drawn as the largest value, so shrinking drops it
+    """A provider for the tracker: the switchdev provider on a simulated device (the whole stack:
+    registry, switchdev provider and tracker), the dummy, or a scripted one whose answers are keyed
+    by the connection ids the tracker will allocate (1, 2, ...)."""
+    special = draw(st.integers(0, 4))  # rare kinds are the largest values, so shrinking drops them
+    if special == 4:
+        device = {"ct_entries": draw(st.sampled_from([4, 6, 65536])), "queue_size": draw(st.sampled_from([1, 2, 1024]))}
+        return {"kind": "switchdev", "name": f"sw{index}", "device": device}
+    if special == 3:
         return {"kind": "dummy", "name": f"d{index}"}
     ids = st.integers(1, 12).map(str)
     decl: dict[str, JSON] = {
@@ -71,6 +78,8 @@ class TrackerMachine(RuleBasedStateMachine):
     def setup(self, data: st.DataObject, batch_sweep: bool, enabled: bool) -> None:
         raw = [data.draw(tracker_provider(i)) for i in range(data.draw(st.integers(0, 2)))]
         decls = parse_scenario({"providers": raw}).providers
+        for decl in decls:
+            event(f"provider kind {decl.kind}")
         names = tuple(d.name for d in decls)
         config = TrackerConfig(enabled=enabled, batch_sweep=batch_sweep, dpif_classes=names, requested=names)
         self.model = ModelTracker(decls, self.profile, config)
@@ -89,6 +98,7 @@ class TrackerMachine(RuleBasedStateMachine):
         assert self.impl.table() == table, f"table after {op} at {self.now}"
         for conn_id in range(1, max(table, default=0) + 1):
             assert self.impl.mark(conn_id) == self.model.mark(conn_id), f"mark of {conn_id} after {op}"
+        assert_devices_agree(self.model.state.layer, self.impl.runner)
         event(type(op).__name__)
         summary.count("compared")
 
