@@ -25,6 +25,7 @@ def count(what: str, n: int = 1) -> None:
 def lines() -> list[str]:
     """The summary lines."""
     out = [
+        f"Hypothesis examples run: {COUNTS['examples']}",
         f"operations applied to the model: {COUNTS['model ops']}",
         f"layer and tracker events compared with impl: {COUNTS['compared']}",
         f"histories checked for linearizability: {COUNTS['histories']} ({COUNTS['history ops']} operations)",

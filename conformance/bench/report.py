@@ -6,7 +6,7 @@ import platform
 import sys
 from pathlib import Path
 
-from conformance.bench import ctnetlink, dispatch, model_step, sweep, switchdev, threads
+from conformance.bench import checker, ctnetlink, dispatch, model_step, sweep, switchdev, threads
 from conformance.bench.timing import Section
 
 BENCHMARKS = {
@@ -16,6 +16,7 @@ BENCHMARKS = {
     "sweep": sweep.run,
     "ctnetlink": ctnetlink.run,
     "switchdev": switchdev.run,
+    "checker": checker.run,
 }
 
 

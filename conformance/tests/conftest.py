@@ -2,18 +2,23 @@
 
 ``ci`` (the default of ``nox -s tests``): derandomised, modest budgets, no example database, so CI
 replays the same examples every run. ``conformance``: larger budgets, still derandomised. ``deep``:
-large budgets, random, with the example database, for nightly runs. ``dev``: Hypothesis defaults.
+large budgets (``$CT_OFFLOAD_DEEP_EXAMPLES`` per test), random, with the example database in
+``$CT_OFFLOAD_EXAMPLE_DB``, for nightly runs. ``dev``: Hypothesis defaults.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, settings, statistics
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from conformance import coverage, summary
 
+_PHASES = ("reuse", "generate", "shrink", "explain")
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
 settings.register_profile(
     "ci", max_examples=150, derandomize=True, database=None, deadline=None, suppress_health_check=_QUIET
@@ -21,9 +26,33 @@ settings.register_profile(
 settings.register_profile(
     "conformance", max_examples=600, derandomize=True, database=None, deadline=None, suppress_health_check=_QUIET
 )
-settings.register_profile("deep", max_examples=20_000, deadline=None, suppress_health_check=_QUIET)
+# deep: the example database is a directory (safe for concurrent writers), shareable by machines.
+settings.register_profile(
+    "deep",
+    max_examples=int(os.environ.get("CT_OFFLOAD_DEEP_EXAMPLES", "20000")),
+    deadline=None,
+    suppress_health_check=_QUIET,
+    database=DirectoryBasedExampleDatabase(os.environ.get("CT_OFFLOAD_EXAMPLE_DB", ".hypothesis/examples")),
+)
 settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Count the Hypothesis examples each test ran, for the summary: Hypothesis hands its per-test
+    statistics to ``hypothesis.statistics.collector`` (which its pytest plugin set just outside
+    this wrapper; that callback still gets them)."""
+    collector: Any = statistics.collector  # typed by Hypothesis as holding None only
+    outer = collector.value
+
+    def note(stats: dict[str, Any]) -> None:
+        summary.count("examples", sum(len(stats.get(f"{p}-phase", {}).get("test-cases", [])) for p in _PHASES))
+        if outer is not None:
+            outer(stats)
+
+    with collector.with_value(note):
+        yield
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
