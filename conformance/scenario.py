@@ -306,7 +306,7 @@ def _step(obj: JSON, index: int, n_providers: int, conns: Mapping[int, ConnRef])
         raise ScenarioError(f"{where}: expected an object with a 'do' key, got {obj!r}")
     word = obj["do"]
     if word not in _STEP_KEYS:
-        raise ScenarioError(f"{where}.do: unknown action {word!r} (expected one of {', '.join(_STEP_KEYS)})")
+        raise ScenarioError(f"{where}.do: unknown action {word!r} (expected one of {', '.join(sorted(_STEP_KEYS))})")
     step = _keys(obj, _STEP_KEYS[word], where)
     now = _int(step["now"], f"{where}.now") if "now" in step else index + 1
     if word in _CONN_STEPS:

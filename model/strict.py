@@ -52,17 +52,17 @@ def gate(state: LayerState, op: BatchOp) -> Answered | Ask:
     ========== ============================================================= =====================
     op         answered by the layer                                         otherwise ask
     ========== ============================================================= =====================
-    invalid    EINVAL (replaces RFC-BATCH's "other" row, which still hands    -
+    invalid    EINVAL (replaces RFC-BATCH's "other" row, which still hands    --
                the op to every batch provider: E-BATCH-INVALID)
-    NULL conn  EINVAL for every op but FLUSH (there is no connection to mark) -
+    NULL conn  EINVAL for every op but FLUSH (no connection to mark)          --
     ADD        ENOMEM without a slot: a connection that cannot be marked      every provider
                must not be offloaded (E-ADD-NOSLOT); EEXIST if some provider
                holds it already (E-READD-EST)
     EST        EALREADY unless the mark is ADDED (as RFC-EST; E-BATCH-EST)    its holders
-    UPD, DEL   -                                                              its holders
-               (only providers that took it are told: E-DEL-ALL)
-    POLICY     -                                                              every provider
-    FLUSH      -                                                              every provider
+    UPD, DEL   --                                                             its holders (only providers
+                                                                              that took it are told: E-DEL-ALL)
+    POLICY     --                                                             every provider
+    FLUSH      --                                                             every provider
     ========== ============================================================= =====================
     """
     kind = op.kind
