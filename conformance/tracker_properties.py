@@ -104,12 +104,15 @@ def _nobody_keeps_checks(profile: Profile, events: Events) -> bool:
     return True
 
 
+HW_STAMP = 1  # ms: the hardware's last-used time for every connection, forever
+
+
 def _stale_expires(profile: Profile, events: Events) -> bool:
     """E-TRACK-STALE: when the hardware's last-used time never advances (it answers 1 ms for every
-    connection), a sweep leaves no connection whose last software packet is older than its
-    timeout."""
+    connection), a sweep leaves no connection whose last activity (its last software packet, or
+    the hardware's 1 ms if that is later) is older than its timeout."""
     config = TrackerConfig(requested=("hw",), dpif_classes=("hw",))
-    stamps = {str(c): 1 for c in range(1, 40)}
+    stamps = {str(c): HW_STAMP for c in range(1, 40)}
     t = tracker([{"name": "hw", "callbacks": ["add", "del", "upd"], "upd": stamps}], profile, config)
     last: dict[int, int] = {}
     for now, op in events:
@@ -119,7 +122,7 @@ def _stale_expires(profile: Profile, events: Events) -> bool:
         if isinstance(op, Sweep):
             for conn_id, (_, _, established, forced, _) in t.table().items():
                 timeout = config.timeout_established if established else config.timeout_new
-                if not forced and last[conn_id] + timeout <= now:
+                if not forced and max(last[conn_id], HW_STAMP) + timeout <= now:
                     return False
     return True
 
