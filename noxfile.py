@@ -18,7 +18,7 @@ nox.options.error_on_external_run = True
 nox.options.sessions = ["tests", "lint", "typecheck", "contracts", "conformance"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-SOURCES = ["model", "impl", "conformance", "docs/examples", "noxfile.py"]
+SOURCES = ["model", "impl", "conformance", "docs/examples", "docs/conf.py", "docs/_ext", "noxfile.py"]
 
 
 def install(session: nox.Session, *groups: str) -> None:
@@ -60,32 +60,47 @@ def contracts(session: nox.Session) -> None:
 
 @nox.session
 def conformance(session: nox.Session) -> None:
-    """The conformance suite: the RFC behaviours and the profile laws, through the scenario protocol."""
-    install(session, "test")
+    """The conformance suite, layer by layer: CrossHair's contracts on the model, then every
+    conformance test (RFC behaviours, profile laws, impl against the model sequentially and as
+    linearizable threaded histories, vectors, the switchdev provider on the simulated device and
+    on the kernel where it runs), with the coverage gate and a closing summary table."""
+    install(session, "test", "contracts")
+    session.log("layer 1/2: CrossHair contracts on the model")
+    session.run("python", "-m", "conformance", "contracts", "--report", "reports/contracts.md")
+    session.log("layer 2/2: the conformance tests, then the coverage gate and the summary")
     session.run(
         "pytest",
-        "-q",
+        "-v",
         "-p",
         "no:cacheprovider",
         "-m",
         "conformance",
         *session.posargs,
-        env={"HYPOTHESIS_PROFILE": "conformance"},
+        env={"HYPOTHESIS_PROFILE": "conformance", "CT_OFFLOAD_GATE": "1"},
     )
 
 
 @nox.session(default=False)
 def deep(session: nox.Session) -> None:
-    """The conformance suite with large Hypothesis budgets (nightly)."""
-    install(session, "test")
-    session.run("pytest", "-q", *session.posargs, env={"HYPOTHESIS_PROFILE": "deep"})
+    """The whole suite with large Hypothesis budgets (nightly), on every core (pytest-xdist), with
+    the example database in ``$CT_OFFLOAD_EXAMPLE_DB`` (default ``.hypothesis/examples``): point
+    several machines at one shared directory and they replay and pool what each has found.
+    ``$CT_OFFLOAD_DEEP_EXAMPLES`` sets the examples per test (default 20000)."""
+    install(session, "test", "deep")
+    session.run(
+        "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", *session.posargs, env={"HYPOTHESIS_PROFILE": "deep"}
+    )
 
 
 @nox.session(default=False)
 def docs(session: nox.Session) -> None:
-    """Check that the specification text cites model rules and functions that exist, and vice versa."""
-    install(session, "test")
+    """The documentation site: docs/ checked against the model (rules, cited names, errata), the HTML
+    built with warnings as errors (reports/docs/html/index.html), and every code example executed
+    (doctest). ``-E`` re-reads every page, since the generated tables depend on the model's code."""
+    install(session, "docs")
     session.run("python", "-m", "conformance", "docs-check")
+    session.run("sphinx-build", "-E", "-W", "--keep-going", "-b", "html", "docs", "reports/docs/html")
+    session.run("sphinx-build", "-E", "-W", "--keep-going", "-b", "doctest", "docs", "reports/docs/doctest")
 
 
 @nox.session(default=False)
@@ -93,3 +108,16 @@ def bench(session: nox.Session) -> None:
     """Benchmarks, as ratios measured in one run; writes reports/bench.md."""
     install(session, "bench")
     session.run("python", "-m", "conformance", "bench", "--report", "reports/bench.md", *session.posargs)
+
+
+@nox.session(default=False)
+def mutants(session: nox.Session) -> None:
+    """Mutation testing (mutmut) of impl's dispatch, batch and mark code; writes reports/mutants.md.
+
+    Always a fresh run (mutmut would keep old verdicts when only the tests changed); the selection of
+    files and tests is ``[tool.mutmut]`` in pyproject.toml. Posargs go to ``mutmut run``.
+    """
+    install(session, "mutants")
+    session.run("python", "-c", "import shutil; shutil.rmtree('mutants', ignore_errors=True)")
+    session.run("mutmut", "run", *session.posargs, env={"HYPOTHESIS_PROFILE": "mutants"})
+    session.run("python", "-m", "conformance.mutants_report", "--report", "reports/mutants.md", "--min-score", "90")
