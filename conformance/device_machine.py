@@ -48,30 +48,30 @@ KINDS = st.sampled_from(["ADD", "ADD", "EST", "EST", "UPD", "DEL", "POLICY", "FL
 SMALL = st.fixed_dictionaries({"ct_entries": st.sampled_from([4, 6, 20]), "queue_size": st.sampled_from([1, 2, 8])})
 
 
-class ProviderMachine(RuleBasedStateMachine):
-    """impl's switchdev provider and device against the model, with faults."""
+def pool_refs(attrs: dict[str, JSON]) -> dict[int, ConnRef]:
+    """The pool's connections (ids 0 to 5) with the drawn ``conns`` attributes, as the scenario
+    protocol builds them."""
+    parsed = parse_scenario({"conns": attrs, "steps": [{"do": "add", "conn": c} for c in range(6)]})
+    refs: dict[int, ConnRef] = {}
+    for s in parsed.steps:
+        ctx = getattr(s.op, "ctx", None)
+        assert isinstance(ctx, Ctx) and ctx.conn is not None
+        refs[ctx.conn.id] = ctx.conn
+    return refs
+
+
+class ProviderSteps(RuleBasedStateMachine):
+    """The provider's callbacks and time, step by step, against the model's ``Switchdev``
+    behaviour; subclasses build ``provider``, ``refs`` and ``model`` in their ``initialize``."""
+
+    side = "impl"  # how failures name the side under test
 
     def __init__(self) -> None:
         super().__init__()
         self.now = 1000
         self.model: SwitchdevState | None = None
-
-    @initialize(size=SMALL, attrs=connections(), udp_new=st.booleans())
-    def setup(self, size: dict[str, int], attrs: dict[str, JSON], udp_new: bool) -> None:
-        config: dict[str, Any] = {**size, "accept_new_udp": udp_new}
-        parsed = parse_scenario({"conns": attrs, "steps": [{"do": "add", "conn": c} for c in range(6)]})
-        self.refs: dict[int, ConnRef] = {}
-        for s in parsed.steps:
-            ctx = getattr(s.op, "ctx", None)
-            assert isinstance(ctx, Ctx) and ctx.conn is not None
-            self.refs[ctx.conn.id] = ctx.conn
-        self.provider, self.device = SwitchdevProvider.simulated(
-            ImplConfig(**config), clock=lambda: self.now, timeout=0.001
-        )
-        self.devlink = SimDevlink(self.device)
-        self.model = SwitchdevState(device=new_device(DeviceConfig(**config)))
-
-    # Provider operations.
+        self.provider: SwitchdevProvider
+        self.refs: dict[int, ConnRef]
 
     @rule(ops=st.lists(st.tuples(KINDS, st.one_of(CONNS, st.none())), min_size=1, max_size=6))
     def batch(self, ops: list[tuple[JSON, int | None]]) -> None:
@@ -85,7 +85,7 @@ class ProviderMachine(RuleBasedStateMachine):
         items = tuple((i, BatchOp(kind=e.kind, ctx=e.ctx)) for i, e in enumerate(entries))
         self.model, expected = model_batch(self.model, items, self.now)
         got = tuple(BatchResult(error=e.error, last_used=e.last_used) for e in entries)
-        assert got == expected, f"batch {ops}: impl {got}, model {expected}"
+        assert got == expected, f"batch {ops}: {self.side} {got}, model {expected}"
         summary.count("compared")
 
     @rule(kind=st.sampled_from(["ADD", "EST", "UPD", "DEL"]), conn=CONNS)
@@ -101,11 +101,35 @@ class ProviderMachine(RuleBasedStateMachine):
         got = calls[kind](ctx)
         self.model, (result,) = model_batch(self.model, ((None, BatchOp(kind=OpType[kind], ctx=ctx)),), self.now)
         expected = result.last_used if kind == "UPD" else result.error
-        assert got == expected, f"{kind} {conn}: impl {got}, model {expected}"
+        assert got == expected, f"{kind} {conn}: {self.side} {got}, model {expected}"
+        summary.count("compared")
 
     @rule(ms=st.sampled_from([1, 500, 1000, 5000]))
     def wait(self, ms: int) -> None:
         self.now += ms
+
+    def assert_view(self) -> None:
+        """The provider's view (programmed, established, waiting) is the model's."""
+        assert self.model is not None
+        known = self.model.known
+        assert self.provider.programmed() == {
+            i: k == ESTABLISHED for i, k in known.items() if k in (PROGRAMMED, ESTABLISHED)
+        }
+        assert set(self.provider.waiting()) == {i for i, k in known.items() if k == "waiting"}
+
+
+class ProviderMachine(ProviderSteps):
+    """impl's switchdev provider and device against the model, with faults."""
+
+    @initialize(size=SMALL, attrs=connections(), udp_new=st.booleans())
+    def setup(self, size: dict[str, int], attrs: dict[str, JSON], udp_new: bool) -> None:
+        config: dict[str, Any] = {**size, "accept_new_udp": udp_new}
+        self.refs = pool_refs(attrs)
+        self.provider, self.device = SwitchdevProvider.simulated(
+            ImplConfig(**config), clock=lambda: self.now, timeout=0.001
+        )
+        self.devlink = SimDevlink(self.device)
+        self.model = SwitchdevState(device=new_device(DeviceConfig(**config)))
 
     @rule(conn=CONNS)
     def traffic(self, conn: int) -> None:
@@ -202,11 +226,7 @@ class ProviderMachine(RuleBasedStateMachine):
             device.health.err_count,
             device.health.recover_count,
         )
-        known = self.model.known
-        assert self.provider.programmed() == {
-            i: k == ESTABLISHED for i, k in known.items() if k in (PROGRAMMED, ESTABLISHED)
-        }
-        assert set(self.provider.waiting()) == {i for i, k in known.items() if k == "waiting"}
+        self.assert_view()
         assert set(self.provider.programmed()) == set(self.device.table())  # the view equals the device
 
 

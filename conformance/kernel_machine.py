@@ -24,27 +24,20 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import initialize, invariant
 from pyroute2.conntrack import ConntrackEntry
 from pyroute2.netlink.nfnetlink.nfctsocket import IPS_ASSURED
 
-from conformance import summary
+from conformance.device_machine import ProviderSteps, pool_refs
 from conformance.kernel_dump import KernelDump
-from conformance.scenario import parse_scenario
 from conformance.strategies import connections
-from impl.batch import BatchEntry
 from impl.switchdev.ctnetlink import CtnetlinkEngine
 from impl.switchdev.provider import SwitchdevProvider
-from model.conn import PROTO_GRE, ConnRef, Ctx
+from model.conn import PROTO_GRE, ConnRef
 from model.device import DeviceConfig, new_device
-from model.ops import BatchOp, BatchResult, batch_kind
-from model.switchdev import ESTABLISHED, PROGRAMMED, SwitchdevState
-from model.switchdev import batch as model_batch
-from model.vocab import OpType
+from model.switchdev import SwitchdevState
 
 JSON = Any
-CONNS = st.integers(0, 5)
-KINDS = st.sampled_from(["ADD", "ADD", "EST", "EST", "UPD", "DEL", "POLICY", "FLUSH", 9])
 ZONE_MAX = 65535  # CTA_ZONE is 16 bits
 Key = tuple[str, str, int | None, int | None, int]
 
@@ -62,13 +55,13 @@ def entry_key(ref: ConnRef) -> Key:
     return (o.src, o.dst, *ports, o.proto)
 
 
-class KernelProviderMachine(RuleBasedStateMachine):
+class KernelProviderMachine(ProviderSteps):
     """impl's switchdev provider on the ctnetlink engine against the model's Switchdev behaviour."""
+
+    side = "kernel path"
 
     def __init__(self) -> None:
         super().__init__()
-        self.now = 1000
-        self.model: SwitchdevState | None = None
         self.engine: CtnetlinkEngine | None = None
         self.dump: KernelDump | None = None
 
@@ -79,12 +72,7 @@ class KernelProviderMachine(RuleBasedStateMachine):
         udp_new=st.booleans(),
     )
     def setup(self, max_conns: int, queue_size: int, attrs: dict[str, JSON], udp_new: bool) -> None:
-        parsed = parse_scenario({"conns": attrs, "steps": [{"do": "add", "conn": c} for c in range(6)]})
-        self.refs: dict[int, ConnRef] = {}
-        for s in parsed.steps:
-            ctx = getattr(s.op, "ctx", None)
-            assert isinstance(ctx, Ctx) and ctx.conn is not None
-            self.refs[ctx.conn.id] = ctx.conn
+        self.refs = pool_refs(attrs)
         self.engine = CtnetlinkEngine.open(max_conns=max_conns, queue_size=queue_size, clock=lambda: self.now)
         self.dump = KernelDump(self.engine.namespace)
         self.provider = SwitchdevProvider(self.engine, accept_new_udp=udp_new, timeout=1.0)
@@ -108,51 +96,12 @@ class KernelProviderMachine(RuleBasedStateMachine):
             self.dump.close()
             self.engine.close()
 
-    @rule(ops=st.lists(st.tuples(KINDS, st.one_of(CONNS, st.none())), min_size=1, max_size=6))
-    def batch(self, ops: list[tuple[JSON, int | None]]) -> None:
-        assert self.model is not None
-        kinds = [OpType[k] if isinstance(k, str) else k for k, _ in ops]
-        ctxs = [Ctx(conn=None) if c is None else Ctx(conn=self.refs[c]) for _, c in ops]
-        entries = [
-            BatchEntry(kind=batch_kind(k), ctx=ctx, index=i) for i, (k, ctx) in enumerate(zip(kinds, ctxs, strict=True))
-        ]
-        self.provider.batch_submit(entries)
-        items = tuple((i, BatchOp(kind=e.kind, ctx=e.ctx)) for i, e in enumerate(entries))
-        self.model, expected = model_batch(self.model, items, self.now)
-        got = tuple(BatchResult(error=e.error, last_used=e.last_used) for e in entries)
-        assert got == expected, f"batch {ops}: kernel path {got}, model {expected}"
-        summary.count("compared")
-
-    @rule(kind=st.sampled_from(["ADD", "EST", "UPD", "DEL"]), conn=CONNS)
-    def single(self, kind: str, conn: int) -> None:
-        assert self.model is not None
-        ctx = Ctx(conn=self.refs[conn])
-        calls = {
-            "ADD": self.provider.conn_add,
-            "EST": self.provider.conn_established,
-            "UPD": self.provider.conn_update,
-            "DEL": self.provider.conn_del,
-        }
-        got = calls[kind](ctx)
-        self.model, (result,) = model_batch(self.model, ((None, BatchOp(kind=OpType[kind], ctx=ctx)),), self.now)
-        expected = result.last_used if kind == "UPD" else result.error
-        assert got == expected, f"{kind} {conn}: kernel path {got}, model {expected}"
-        summary.count("compared")
-
-    @rule(ms=st.sampled_from([1, 500, 1000, 5000]))
-    def wait(self, ms: int) -> None:
-        self.now += ms
-
     @invariant()
     def agree(self) -> None:
         """The provider's view, the model's and the kernel's table say the same."""
         if self.model is None or self.engine is None:
             return
-        known = self.model.known
-        assert self.provider.programmed() == {
-            i: k == ESTABLISHED for i, k in known.items() if k in (PROGRAMMED, ESTABLISHED)
-        }
-        assert set(self.provider.waiting()) == {i for i, k in known.items() if k == "waiting"}
+        self.assert_view()
         assert self.dump is not None
         table = self.model.device.table
         assert self.dump.count() == len(table), f"the kernel holds {self.dump.count()} entries, the model {len(table)}"
