@@ -80,7 +80,8 @@ def complete(state: DeviceState, op: Queued, error: int, now: int) -> DeviceStat
     table, cache = state.table, state.cache
     if op.kind == INSERT:
         assert op.conn is not None
-        table = table.set(op.conn.id, Entry(cost=op.cost, established=op.established, last_used=now))
+        new = Entry(cost=op.cost, established=op.established, last_used=now)
+        table, cache = table.set(op.conn.id, new), cache.set(op.conn.id, new)  # counted from now
     elif op.kind == UPDATE:
         assert op.conn is not None
         entry = table.get(op.conn.id)
@@ -160,8 +161,9 @@ def cancel(state: DeviceState, tags: tuple[int, ...]) -> tuple[DeviceState, tupl
 
 def query(state: DeviceState, conn_ids: tuple[int, ...], now: int) -> tuple[DeviceState, dict[int, Entry]]:
     """Rule ENG-QUERY: refresh the cache from the table if it never was or ``stats_period`` has
-    passed, then answer from it for connections still programmed (a removed connection left the
-    cache at once, so one programmed again since the last refresh is absent)."""
+    passed, then answer from it for connections still programmed (an INSERT enters the cache at
+    once with its install time and zero counters, as a new hardware counter does; a REMOVE or FLUSH
+    leaves it at once)."""
     if state.cache_time is None or now - state.cache_time >= state.config.stats_period:
         state = replace(state, cache=state.table, cache_time=now)
     answer: dict[int, Entry] = {}

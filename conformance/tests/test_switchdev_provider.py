@@ -209,8 +209,9 @@ def test_update_answers_the_cached_last_used_time() -> None:
     assert provider.conn_update(udp(1)) == 1000  # still cached (stats_period is 1000 ms)
     clock.now = 2500
     assert run(provider, (UPD, udp(1))) == [(0, 1500)]  # refreshed: the hit's time
+    clock.now = 2600
     provider.conn_add(udp(3))
-    assert provider.conn_update(udp(3)) == 0  # programmed since the last refresh
+    assert provider.conn_update(udp(3)) == 2600  # a new entry reads its install time before any refresh
 
 
 # Faults: the provider's view always equals the device's table.
@@ -341,6 +342,16 @@ def test_an_engine_that_raises_gives_errnos_not_exceptions() -> None:
 
 OP_KINDS = st.sampled_from([ADD, DEL, UPD, POLICY, EST, FLUSH])
 CTXS = st.builds(lambda i, is_tcp: tcp(i) if is_tcp else udp(i), st.integers(1, 4), st.booleans())
+
+
+def test_a_batch_upd_after_its_add_answers_as_the_per_op_calls_do() -> None:
+    """The deep run's minimal case: the cache was refreshed by the first UPD, so connection 1,
+    programmed after it, must read its install time on both paths (ENG-QUERY)."""
+    ops = [(ADD, udp(2)), (UPD, udp(2)), (ADD, udp(1)), (UPD, udp(1))]
+    clock = Clock(1700)
+    batched, _ = build(clock)
+    single, _ = build(clock)
+    assert run(batched, *ops) == [run(single, op)[0] for op in ops] == [(0, 0), (0, 1700), (0, 0), (0, 1700)]
 
 
 @given(st.lists(st.lists(st.tuples(OP_KINDS, CTXS), max_size=8), max_size=5))

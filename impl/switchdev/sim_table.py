@@ -164,6 +164,7 @@ class FlowTable:
         conn_id = op.conn.id
         if op.kind is EngineOpKind.INSERT:
             self._entries[conn_id] = TableEntry(cost=cost, established=op.established, last_used=now)
+            self._cache[conn_id] = FlowStats(last_used=now, packets=0, bytes=0)  # a new counter reads its birth
             self.used += cost
             return 0
         entry = self._entries.get(conn_id)
