@@ -46,9 +46,9 @@ def _profile(text: str) -> Profile:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
-def parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m conformance``."""
-    top = argparse.ArgumentParser(prog="python -m conformance", description="ct-offload conformance suite")
+def parser(prog: str = "python -m conformance") -> argparse.ArgumentParser:
+    """The argument parser of ``python -m conformance`` (``prog`` names the command in messages)."""
+    top = argparse.ArgumentParser(prog=prog, description="ct-offload conformance suite")
     commands = top.add_subparsers(dest="command", required=True)
     scen = commands.add_parser("scenarios", help="run scenarios (JSON lines on stdin) and print results")
     scen.add_argument("--profile", required=True, type=_profile, help="rfc-v1, rfc-v2 or strict")
@@ -77,9 +77,9 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m conformance") -> int:
     """Run the command line; returns the exit status."""
-    args = parser().parse_args(argv)
+    args = parser(prog).parse_args(argv)
     if args.command in ("scenarios", "tracker"):
         profile: Profile = args.profile
         if args.command == "scenarios":

@@ -13,6 +13,7 @@ itself fails; the report lists every condition, whatever its status.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import re
@@ -135,6 +136,9 @@ def report(findings: list[Finding]) -> str:
 
 def main(report_path: str | None, jobs: int = 2) -> int:
     """Check every contract (``jobs`` at a time), print and optionally write the report."""
+    if importlib.util.find_spec("crosshair") is None:
+        print("contracts: needs CrossHair ('pip install crosshair-tool', or run 'python3 -m nox -s contracts')")
+        return 2
     todo = list(contracts())
     print(f"checking {len(todo)} contracts with CrossHair, {jobs} at a time", flush=True)
     findings: list[Finding] = []

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 import model
+from conformance.checkout import needs_checkout, source_root
 from conformance.errata import ALL_ERRATA
 from conformance.errata_page import render
 
@@ -87,7 +88,10 @@ def problems() -> list[str]:
 
 
 def main() -> int:
-    """Print the problems; exit status 1 if there are any."""
+    """Print the problems; exit status 1 if there are any, 2 outside a source checkout."""
+    if source_root() is None:
+        print(needs_checkout("docs-check"))
+        return 2
     found = problems()
     for problem in found:
         print(problem)

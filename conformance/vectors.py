@@ -18,6 +18,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+from conformance.checkout import needs_checkout, source_root
 from conformance.errata import ALL_ERRATA
 from conformance.model_target import run_on_model
 from conformance.runner import run_object
@@ -145,6 +146,9 @@ def load(name: str) -> list[dict[str, JSON]]:
 
 def main(*, write: bool) -> int:
     """Write the vector files, or check that regenerating them gives no difference."""
+    if write and source_root() is None:
+        print(needs_checkout("vectors --write"))
+        return 2
     files = render()
     if write:
         DIRECTORY.mkdir(exist_ok=True)

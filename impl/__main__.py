@@ -2,16 +2,17 @@
 
 Purpose: ``python -m impl simulate ...`` runs the threaded tracker simulation (``impl.sim_cli``);
 ``python -m impl devlink ...`` is the devlink command line of the embedded simulated device
-(``impl.devlink_main``). Promises: the exit status is the command's.
+(``impl.devlink_main``). The same commands are ``ct-offload simulate`` and ``ct-offload devlink``.
+Promises: the exit status is the command's; a ``model.py`` in the current folder does not shadow
+the project's ``model`` package (``impl.cwd_guard``).
 """
 
 from __future__ import annotations
 
-import sys
+from impl.cwd_guard import drop_shadowing_cwd
 
-from impl import devlink_main
-from impl.sim_cli import main
+drop_shadowing_cwd()
 
-if len(sys.argv) > 1 and sys.argv[1] == "devlink":
-    raise SystemExit(devlink_main.main(sys.argv[2:]))
-raise SystemExit(main())
+from impl.commands import run  # noqa: E402  (after the sys.path guard, on purpose)
+
+raise SystemExit(run())
