@@ -209,7 +209,7 @@ def table_device_config(directive: CtDirective) -> list[str]:
 # The scenario protocol's keys, as conformance.scenario accepts them.
 
 
-#: The order keys are listed in (DESIGN.md's order); a key the parser accepts that is not listed here
+#: The order keys are listed in (the core protocol's order); a key the parser accepts that is not listed here
 #: comes after these, alphabetically.
 TOP_ORDER = ("id", "register_all_at_start", "private_slot", "providers", "steps")
 PROVIDER_ORDER = ("name", "callbacks", "batch", "init", "can", "add", "upd", "batch_errors")
@@ -217,7 +217,7 @@ STEP_ORDER = ("add", "del", "upd", "est", "can", "flush", "batch", "register", "
 
 
 def _in_order(keys: Iterable[str], order: Sequence[str], extensions: Iterable[str]) -> list[str]:
-    """``keys``: DESIGN.md's first in ``order``, then the rest, then the extensions, alphabetically."""
+    """``keys``: the core protocol's first in ``order``, then the rest, then the extensions, alphabetically."""
     ext = set(extensions)
     return sorted(keys, key=lambda k: (k in ext, order.index(k) if k in order else len(order), k))
 
@@ -236,7 +236,7 @@ def _show_default(value: object) -> str:
 def table_scenario_keys(directive: CtDirective) -> list[str]:
     """Every key ``conformance.scenario.parse_scenario`` accepts in a scenario, a provider, a
     switchdev provider's ``device`` and a ``conns`` entry; the default the parser fills in; whether
-    it is one of the project's extensions to DESIGN.md section 5."""
+    it is core (every harness speaks it) or one of the project's optional extensions."""
     empty = sc.parse_scenario({})
     parsed = sc.parse_scenario({"providers": [{}], "conns": {"0": {}}, "steps": [{"do": "add", "conn": 0}]})
     decl = parsed.providers[0]
@@ -265,7 +265,7 @@ def table_scenario_keys(directive: CtDirective) -> list[str]:
         table.append((f"conns.{key}", True, _show_default(conn_defaults[key])))
     text = directive.descriptions([key for key, _, _ in table])
     rows = [
-        [literal(key), "extension" if ext else "DESIGN 5", default, text.get(key, "")] for key, ext, default in table
+        [literal(key), "extension" if ext else "core", default, text.get(key, "")] for key, ext, default in table
     ]
     return list_table(["key", "from", "default", "meaning"], rows, widths="22 10 18 50")
 
