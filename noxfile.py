@@ -15,7 +15,8 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_venv = "yes"
 nox.options.download_python = "never"
 nox.options.error_on_external_run = True
-nox.options.sessions = ["tests", "lint", "typecheck", "contracts", "conformance"]
+# The default run: CrossHair's contracts run once, inside ``conformance`` (``contracts`` alone is on demand).
+nox.options.sessions = ["tests", "lint", "typecheck", "docs", "conformance"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 SOURCES = ["model", "impl", "conformance", "docs/examples", "docs/conf.py", "docs/_ext", "noxfile.py"]
@@ -46,24 +47,25 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """Mypy --strict over every package and the tests."""
+    """mypy --strict over every package and the tests."""
     install(session, "typecheck")
     session.run("mypy", "--strict", "model", "impl", "conformance")
 
 
-@nox.session
+@nox.session(default=False)
 def contracts(session: nox.Session) -> None:
-    """CrossHair over the model's contracts, with per-contract time limits and an honest report."""
+    """CrossHair over the model's contracts, each verdict reported honestly (reports/contracts.md)."""
     install(session, "contracts")
     session.run("python", "-m", "conformance", "contracts", "--report", "reports/contracts.md", *session.posargs)
 
 
 @nox.session
 def conformance(session: nox.Session) -> None:
-    """The conformance suite, layer by layer: CrossHair's contracts on the model, then every
-    conformance test (RFC behaviours, profile laws, impl against the model sequentially and as
-    linearizable threaded histories, vectors, the switchdev provider on the simulated device and
-    on the kernel where it runs), with the coverage gate and a closing summary table."""
+    """The main job: CrossHair's contracts, then every conformance test, the coverage gate and a summary."""
+
+    # Layer 2 runs the RFC behaviours, the profile laws, impl against the model sequentially and as
+    # linearizable threaded histories, the vectors, and the switchdev provider on the simulated
+    # device and on the kernel where it runs.
     install(session, "test", "contracts")
     session.log("layer 1/2: CrossHair contracts on the model")
     session.run("python", "-m", "conformance", "contracts", "--report", "reports/contracts.md")
@@ -82,25 +84,27 @@ def conformance(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def deep(session: nox.Session) -> None:
-    """The whole suite with large Hypothesis budgets (nightly), on every core (pytest-xdist), with
-    the example database in ``$CT_OFFLOAD_EXAMPLE_DB`` (default ``.hypothesis/examples``): point
-    several machines at one shared directory and they replay and pool what each has found.
-    ``$CT_OFFLOAD_DEEP_EXAMPLES`` sets the examples per test (default 20000)."""
+    """The whole suite with large Hypothesis budgets on every core (nightly; see the README for its knobs)."""
+
+    # The example database is $CT_OFFLOAD_EXAMPLE_DB (default .hypothesis/examples): point several
+    # machines at one shared directory and they replay and pool what each has found.
+    # $CT_OFFLOAD_DEEP_EXAMPLES sets the examples per test (default 20000).
     install(session, "test", "deep")
     session.run(
         "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", *session.posargs, env={"HYPOTHESIS_PROFILE": "deep"}
     )
 
 
-@nox.session(default=False)
+@nox.session
 def docs(session: nox.Session) -> None:
-    """The documentation site: docs/ checked against the model (rules, cited names, errata), the HTML
-    built with warnings as errors (reports/docs/html/index.html), and every code example executed
-    (doctest). ``-E`` re-reads every page, since the generated tables depend on the model's code."""
+    """The documentation: checked against the model, every example run, then the HTML site built."""
+
+    # The order matters: a page whose example fails is never written. -E re-reads every page, since
+    # the generated tables depend on the model's code; -W makes every warning an error.
     install(session, "docs")
     session.run("python", "-m", "conformance", "docs-check")
-    session.run("sphinx-build", "-E", "-W", "--keep-going", "-b", "html", "docs", "reports/docs/html")
-    session.run("sphinx-build", "-E", "-W", "--keep-going", "-b", "doctest", "docs", "reports/docs/doctest")
+    session.run("sphinx-build", "-E", "-W", "--keep-going", "-q", "-b", "doctest", "docs", "reports/docs/doctest")
+    session.run("sphinx-build", "-E", "-W", "--keep-going", "-q", "-b", "html", "docs", "reports/docs/html")
 
 
 @nox.session(default=False)
@@ -112,11 +116,10 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def mutants(session: nox.Session) -> None:
-    """Mutation testing (mutmut) of impl's dispatch, batch and mark code; writes reports/mutants.md.
+    """Mutation testing (mutmut) of impl's dispatch, batch and mark code; writes reports/mutants.md."""
 
-    Always a fresh run (mutmut would keep old verdicts when only the tests changed); the selection of
-    files and tests is ``[tool.mutmut]`` in pyproject.toml. Posargs go to ``mutmut run``.
-    """
+    # Always a fresh run (mutmut would keep old verdicts when only the tests changed); the selection
+    # of files and tests is [tool.mutmut] in pyproject.toml. Posargs go to `mutmut run`.
     install(session, "mutants")
     session.run("python", "-c", "import shutil; shutil.rmtree('mutants', ignore_errors=True)")
     session.run("mutmut", "run", *session.posargs, env={"HYPOTHESIS_PROFILE": "mutants"})

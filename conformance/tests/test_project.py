@@ -10,14 +10,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _readme_commands() -> list[str]:
-    lines = ROOT.joinpath("README.md").read_text().splitlines()
-    return [line.split("#")[0].strip() for line in lines[:8] if line.startswith("python3 -m pip")]
+    """The commands of the README's first code block (comments dropped)."""
+    text = ROOT.joinpath("README.md").read_text()
+    block = text.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("   #")[0].strip() for line in block.splitlines() if line.strip()]
 
 
-def test_readme_opens_with_the_main_job_and_the_test_command() -> None:
+def test_readme_opens_with_what_it_is_then_the_main_job_and_the_test_command() -> None:
+    text = ROOT.joinpath("README.md").read_text()
+    opening = text.split("```", 1)[0]
+    assert "ct-offload is the reference for" in opening
     main_job, tests = _readme_commands()
     assert main_job.endswith("nox -s conformance")
-    assert "nox -s tests" in tests
+    assert "nox -s tests" in tests and "docs" in tests.split()
+    for command in (main_job, tests):
+        assert "--user" not in command  # PEP 668: a distribution Python refuses it
+        assert command.startswith("python3 -m venv .venv && ")
 
 
 def test_ci_runs_the_readme_test_command() -> None:
