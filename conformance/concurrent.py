@@ -1,6 +1,6 @@
 """Concurrent conformance: run threads of operations on impl, record the history, check it.
 
-Purpose: the glue of DESIGN.md 7.2. ``run_threads`` drives one ``ImplRunner`` from several
+Purpose: the glue of layer 2 of the suite (docs/conformance.rst). ``run_threads`` drives one ``ImplRunner`` from several
 threads (under the deterministic ``Scheduler`` when choices are given, on real free-running threads
 otherwise) and returns the history; ``verdict_of_run`` checks it against the model from the same
 initial state.

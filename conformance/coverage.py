@@ -1,6 +1,6 @@
 """The coverage gate: every op x path x outcome cell of every profile is hit by the suite.
 
-Purpose: layer 5 of DESIGN.md section 7. Every op the model applies during the suite (through
+Purpose: layer 5 of the suite (docs/conformance.rst). Every op the model applies during the suite (through
 ``ModelRunner``, which every layer-level check uses: the state machines, the differential tests,
 the vectors) is classified into a cell ``(profile, op, path, outcome)``: the op kind; the path
 ("single" for the single-op API, "fallback" or "native" for a batch op, by whether a native

@@ -1,7 +1,7 @@
 """The switchdev provider and its simulated device against the pure device model, faults included.
 
-Purpose: issue-level conformance of the hardware provider (DESIGN.md section 6: "the provider is
-checked against it like the dispatch layer"). ``ProviderMachine`` drives impl's
+Purpose: conformance of the hardware provider, checked against the device model as the dispatch
+layer is checked against its model (docs/switchdev.rst). ``ProviderMachine`` drives impl's
 ``SwitchdevProvider`` over a ``SimDevice`` and the model's ``Switchdev`` behaviour over
 ``model.device`` side by side: batches and single callbacks on connections of every kind,
 deterministic faults (failures of the next completions, a full table, a stuck queue), devlink

@@ -1,6 +1,6 @@
 """The switchdev provider on the kernel (ctnetlink) engine against the pure device model.
 
-Purpose: the second half of DESIGN.md section 6's conformance: the same provider that runs on the
+Purpose: the second half of the switchdev provider's conformance (docs/switchdev.rst): the same provider that runs on the
 simulated device by default, here programming a real kernel conntrack table in a private network
 namespace (``impl.switchdev.ctnetlink.CtnetlinkEngine``), checked against the model's
 ``Switchdev`` behaviour over a device whose capacity equals the engine's (``ct_entries`` =

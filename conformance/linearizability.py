@@ -1,6 +1,6 @@
 """A linearizability checker for histories of layer operations, against the model.
 
-Purpose: layer 2 of DESIGN.md section 7. Given a history (``conformance.history``) and the model's
+Purpose: layer 2 of the suite (docs/conformance.rst). Given a history (``conformance.history``) and the model's
 initial state, decide whether some sequential order of the operations, consistent with their
 real-time order, explains every result under ``model.step.step``. The search is Wing & Gong's with
 Lowe's memoisation on (set of linearized operations, model state); an operation with an unknown

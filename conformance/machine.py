@@ -1,6 +1,6 @@
 """Sequential conformance: a Hypothesis state machine driving impl and the model side by side.
 
-Purpose: layer 1 of DESIGN.md section 7. Each rule applies one op (register, unregister, the six
+Purpose: layer 1 of the suite (docs/conformance.rst). Each rule applies one op (register, unregister, the six
 single ops, a batch with invalid types and NULL connections) to both ``ModelRunner`` and
 ``ImplRunner`` and compares the whole observable: the result, the provider call trace and the mark
 of every connection of the pool; an invariant compares the dummy providers' own state (entries and

@@ -3,7 +3,7 @@
 Purpose: every target (model, impl, an external program) produces an ``Outcome``; comparing two
 targets is comparing two Outcomes, and the protocol's result object is ``encode(outcome)``.
 
-Promises: ``encode`` follows DESIGN.md section 5 exactly: trace entries are
+Promises: ``encode`` follows the scenario protocol (docs/spec.rst) exactly: trace entries are
 ``[provider, callback, conn]`` (for batch, the list of ``[TYPE, CONN]`` handed over, TYPE a name or
 the raw integer of an invalid type); returns are errno / timestamp / bool / null / list of errors;
 marks map every connection named so far (as a string) to "NONE", "ADDED" or "EST"; ``timestamps``

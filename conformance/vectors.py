@@ -1,6 +1,6 @@
 """Portable conformance vectors: scenarios with the model's results, one file per profile.
 
-Purpose: layer 4 of DESIGN.md section 7. An implementation in any language checks itself by
+Purpose: layer 4 of the suite (docs/conformance.rst). An implementation in any language checks itself by
 replaying ``conformance/vectors/*.jsonl``: each line is ``{"scenario": ..., "expect": ...}`` where
 ``expect`` is the result the scenario protocol (or, in ``tracker-*.jsonl``, the tracker scenario
 protocol) must give. The vectors are the errata's counterexamples plus scenarios drawn by a
@@ -34,7 +34,7 @@ TRACKER_GENERATED = 40
 
 
 def _provider(rng: random.Random) -> dict[str, JSON]:
-    """A scripted provider using only what DESIGN.md section 5 defines (portable vectors)."""
+    """A scripted provider using only the core scenario protocol (portable vectors)."""
     callbacks = [c for c in ("add", "del", "upd", "est", "can", "flush") if rng.random() < 0.7]
     decl: dict[str, JSON] = {"name": rng.choice("abcde"), "callbacks": callbacks}
     if rng.random() < 0.4:

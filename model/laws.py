@@ -1,7 +1,7 @@
 """Laws of the model, stated as pure functions that return whether they hold.
 
 Purpose: the properties a reviewer can cite and a checker can test: the batch refinement law
-(DESIGN.md section 4) and the mark transition table. Hypothesis tests call these functions on
+(docs/spec.rst, 'Profiles') and the mark transition table. Hypothesis tests call these functions on
 generated states; CrossHair checks the ``check_*`` functions, whose arguments are small builtin
 values, symbolically.
 

@@ -38,7 +38,7 @@ from model.vocab import OpType, Profile
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Observation:
-    """What one operation shows (DESIGN.md section 3, items 1 and 2): its result and trace."""
+    """What one operation shows (docs/spec.rst, 'The observable', items 1 and 2): its result and trace."""
 
     result: Result
     trace: Trace

@@ -1,6 +1,6 @@
 """Strict profile, part 2: the rules of each operation, shared by the single-op and batch paths.
 
-Purpose: the project's corrected semantics of the ct-offload layer (DESIGN.md section 4). Every op
+Purpose: the project's corrected semantics of the ct-offload layer (docs/spec.rst, 'The strict profile'). Every op
 is decided in three steps, so the single-op API and the batch API (``model.strict_batch``) cannot
 drift apart: ``gate`` answers the op outright or names the providers to ask; the providers give
 verdicts (``model.verdict``); ``effect`` combines them into the result and updates the records.

@@ -1,6 +1,6 @@
 """Benchmark: the linearizability checker's time on histories of 4 threads x 50 operations.
 
-Purpose: DESIGN.md section 7.2 asks what checking a threaded history costs. Four real threads run
+Purpose: what checking a threaded history costs (layer 2 of the suite, docs/conformance.rst). Four real threads run
 50 operations each on impl's layer (two providers, one native-batch) with a tiny switch interval,
 so calls overlap; the recorded histories are then checked against the model. Three workloads:
 operations spread over 16 connections (the per-connection partition helps), all on 2 connections

@@ -1,6 +1,6 @@
 """Benchmark: throughput of the layer with 1, 2, 4 and 8 threads, and the count of lost operations.
 
-Purpose: DESIGN.md section 9, threads item. Each thread adds, refreshes and deletes its own
+Purpose: throughput with 1, 2, 4 and 8 threads, and lost operations. Each thread adds, refreshes and deletes its own
 connections through one layer with the dummy provider registered; afterwards the dummy's counters
 and the layer's marks must account for every operation (a lost or duplicated op shows as a
 difference).

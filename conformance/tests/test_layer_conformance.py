@@ -1,4 +1,4 @@
-"""Sequential conformance of impl against the model, one machine per profile (DESIGN.md 7.1)."""
+"""Sequential conformance of impl against the model, one machine per profile (layer 1 of the suite, docs/conformance.rst)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The layering of DESIGN.md section 2, checked on the source of every module.
+"""The layering of docs/conformance.rst ('The layering'), checked on the source of every module.
 
 - ``model`` imports only the standard library, ``immutables`` and itself;
 - ``impl`` imports from ``model`` only its vocabulary (``model.vocab``, ``model.conn``, ``model.ops``),
