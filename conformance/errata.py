@@ -260,6 +260,19 @@ ERRATA: tuple[Erratum, ...] = (
         },
         strict={"trace": [["p0", "can", 0], ["p1", "can", 0], ["p1", "add", 0], ["p1", "est", 0], ["p1", "del", 0]]},
     ),
+    Erratum(
+        id="E-NULL-CONN",
+        title="ADD, DEL and EST of a NULL connection dereference NULL",
+        rfc_rule="RFC-NULL",
+        strict_rule="STRICT-GATE",
+        why="A batch op's ctx is copied as given, and the helpers read or write the connection's "
+        "private slot without checking the pointer: DEL always, ADD when no provider failed, EST "
+        "before calling anyone. The process crashes, so the rfc profiles prescribe no result (a "
+        "harness of the C code cannot answer); strict answers EINVAL and calls no provider.",
+        scenario={"providers": [{}], "steps": [{"do": "batch", "ops": [["DEL", None]]}]},
+        rfc={"undefined": "steps[0]: DEL's conn_private_set dereferences a NULL connection (RFC-NULL)"},
+        strict={"returns": [[22]], "trace": []},
+    ),
 )
 
 TRACKER_ERRATA: tuple[Erratum, ...] = (

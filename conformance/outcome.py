@@ -7,16 +7,19 @@ Promises: ``encode`` follows the scenario protocol (docs/spec.rst) exactly: trac
 ``[provider, callback, conn]`` (for batch, the list of ``[TYPE, CONN]`` handed over, TYPE a name or
 the raw integer of an invalid type); returns are errno / timestamp / bool / null / list of errors;
 marks map every connection named so far (as a string) to "NONE", "ADDED" or "EST"; ``timestamps``
-appears only when the scenario asked for it.
+appears only when the scenario asked for it. Where the model prescribes nothing (rule RFC-NULL: the
+RFC code dereferences NULL at step k), the result is ``{"id", "undefined": why, "before": R}`` with
+R the result of the steps before k, and ``agrees`` accepts any answer that matches R as a prefix.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, assert_never
 
 from conformance.scenario import Scenario
 from model.ops import BatchOp, BatchResult, Call, InvalidType, LayerOp, Register, Result
+from model.rfc import Undefined
 from model.vocab import Mark, OpType
 
 JSON = Any
@@ -32,6 +35,8 @@ class Outcome:
     returns: tuple[Result, ...]
     marks: tuple[tuple[tuple[int, Mark], ...], ...]
     batch_timestamps: bool = False
+    #: Why the rest of the scenario, from step ``len(returns)`` on, is undefined (RFC-NULL), if it is.
+    undefined: str | None = None
 
 
 class Runner(Protocol):
@@ -56,8 +61,13 @@ def run_scenario(scenario: Scenario, runner: Runner) -> Outcome:
     returns: list[Result] = []
     marks: list[tuple[tuple[int, Mark], ...]] = []
     named: set[int] = set()
-    for step in scenario.steps:
-        result, calls = runner.apply(step.op, step.now)
+    undefined = None
+    for index, step in enumerate(scenario.steps):
+        try:
+            result, calls = runner.apply(step.op, step.now)
+        except Undefined as exc:
+            undefined = f"steps[{index}]: {exc}"
+            break
         trace.extend(calls)
         returns.append(result)
         named.update(step.conns)
@@ -69,6 +79,7 @@ def run_scenario(scenario: Scenario, runner: Runner) -> Outcome:
         returns=tuple(returns),
         marks=tuple(marks),
         batch_timestamps=scenario.batch_timestamps,
+        undefined=undefined,
     )
 
 
@@ -110,6 +121,10 @@ def encode_timestamps(result: Result) -> JSON:
 
 def encode(outcome: Outcome) -> dict[str, JSON]:
     """The protocol's result object for ``outcome``."""
+    if outcome.undefined is not None:
+        before = encode(replace(outcome, undefined=None))
+        del before["id"]
+        return {"id": outcome.id, "undefined": outcome.undefined, "before": before}
     obj: dict[str, JSON] = {
         "id": outcome.id,
         "initial_register": [int(code) for code in outcome.initial_register],
@@ -120,3 +135,25 @@ def encode(outcome: Outcome) -> dict[str, JSON]:
     if outcome.batch_timestamps:
         obj["timestamps"] = [encode_timestamps(result) for result in outcome.returns]
     return obj
+
+
+def agrees(expected: dict[str, JSON], got: dict[str, JSON]) -> bool:
+    """Whether ``got`` is an answer ``expected`` (a result object of the model) allows: equal, or,
+    where the model found the rest undefined (RFC-NULL), anything that begins with what came before:
+    the same registration codes, the same returns and marks for the steps before, and a trace that
+    begins with theirs."""
+    if "undefined" not in expected:
+        return got == expected
+    before = expected["before"]
+    steps = len(before["returns"])
+    if "undefined" in got:
+        return got == expected
+    keys = ("returns", "marks", "trace")
+    if got.get("id") != expected.get("id") or not all(isinstance(got.get(k), list) for k in keys):
+        return False
+    return (
+        got.get("initial_register") == before["initial_register"]
+        and got["returns"][:steps] == before["returns"]
+        and got["marks"][:steps] == before["marks"]
+        and got["trace"][: len(before["trace"])] == before["trace"]
+    )

@@ -8,6 +8,13 @@ in RFC-BATCH's UPD row.
 
 Promises: pure functions; the trace lists every callback invoked, in order.
 
+Rule RFC-NULL: where the C code dereferences a NULL connection, the RFC's behaviour is undefined
+(in practice the process crashes) and the rfc profiles prescribe nothing: ``conn_private_set`` of
+a NULL ``ctx->conn`` while the private slot exists (RFC-DEL always, RFC-ADD when its result is 0,
+after the providers were called) and ``conn_private_get`` of it (RFC-EST, before any provider is
+called) raise ``Undefined`` instead of answering (erratum E-NULL-CONN). Without a slot nothing is
+dereferenced and the result is defined. Strict defines these inputs: EINVAL (STRICT-GATE).
+
 Rule RFC-RAISE: a C callback cannot raise; a Python one can, and then counts as the C failure value
 of that callback (``init``/``conn_add``: EIO, ``can_offload``: false, ``conn_update``: 0; void
 callbacks and ``batch_submit``: nothing), and the remaining providers are still called.
@@ -31,6 +38,17 @@ from model.state import LayerState, Record
 from model.vocab import Callback, Errno, Mark, OpType, Profile
 
 Step = tuple[LayerState, tuple[Call, ...]]
+
+
+class Undefined(Exception):
+    """Raised where RFC-NULL applies: the RFC code dereferences a NULL connection, so the rfc
+    profiles prescribe no result for this op or any after it."""
+
+
+def _null_deref(state: LayerState, ctx: Ctx, what: str) -> None:
+    """Raise ``Undefined`` when ``what`` (a private-slot access) would dereference a NULL ``ctx->conn``."""
+    if ctx.conn is None and state.slot:
+        raise Undefined(f"{what} dereferences a NULL connection (RFC-NULL)")
 
 
 def _providers(state: LayerState, batched: bool) -> tuple[int, ...]:
@@ -74,6 +92,7 @@ def add(state: LayerState, ctx: Ctx, now: int, *, batched: bool = False) -> tupl
             if error and not ret:
                 ret = error
     if ret == 0:
+        _null_deref(state, ctx, "ADD's conn_private_set")
         state = _set_mark(state, ctx, Mark.ADDED)
     return state, tuple(calls), ret
 
@@ -86,6 +105,7 @@ def delete(state: LayerState, ctx: Ctx, now: int, *, batched: bool = False) -> S
         if state.spec(ident).has(Callback.DEL):
             state, call, _ = invoke_del(state, ident, ctx, now)
             calls.append(call)
+    _null_deref(state, ctx, "DEL's conn_private_set")
     return _set_mark(state, ctx, Mark.NONE), tuple(calls)
 
 
@@ -102,6 +122,7 @@ def established(
     """
     if not state.slot:
         return state, (), Errno.EAGAIN
+    _null_deref(state, ctx, "EST's conn_private_get")
     if state.record(ctx.conn_id).mark is not Mark.ADDED:
         return state, (), Errno.EALREADY
     calls: list[Call] = []

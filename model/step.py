@@ -4,8 +4,10 @@ Purpose: the pure function every consumer uses as the oracle: the sequential con
 the linearizability checker, the vector generator, the scenario runner and the contracts. It maps
 each op of ``model.ops.LayerOp`` to the profile's rule (``model.rfc`` or ``model.strict``).
 
-Promises: pure and total over well-formed ops; the Observation holds the op's result and the trace
-of provider calls; marks are read from the returned state with ``model.state.mark_of``.
+Promises: pure and total over well-formed ops, except where the RFC code has undefined behaviour:
+in the rfc profiles such an op raises ``model.rfc.Undefined`` (RFC-NULL); the Observation holds the
+op's result and the trace of provider calls; marks are read from the returned state with
+``model.state.mark_of``.
 """
 
 from __future__ import annotations

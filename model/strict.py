@@ -54,7 +54,7 @@ def gate(state: LayerState, op: BatchOp) -> Answered | Ask:
     ========== ============================================================= =====================
     invalid    EINVAL (replaces RFC-BATCH's "other" row, which still hands    --
                the op to every batch provider: E-BATCH-INVALID)
-    NULL conn  EINVAL for every op but FLUSH (no connection to mark)          --
+    NULL conn  EINVAL for every op but FLUSH (nothing to mark; E-NULL-CONN)   --
     ADD        ENOMEM without a slot: a connection that cannot be marked      every provider
                must not be offloaded (E-ADD-NOSLOT); EEXIST if some provider
                holds it already (E-READD-EST)
