@@ -1,10 +1,10 @@
 """The switchdev provider on the kernel (ctnetlink) engine against the pure device model.
 
-Purpose: the second half of the switchdev provider's conformance (docs/switchdev.rst): the same provider that runs on the
-simulated device by default, here programming a real kernel conntrack table in a private network
-namespace (``impl.switchdev.ctnetlink.CtnetlinkEngine``), checked against the model's
-``Switchdev`` behaviour over a device whose capacity equals the engine's (``ct_entries`` =
-``entries_per_conn`` x ``max_conns``) and whose counters are read live (``stats_period`` 0, as
+Purpose: the second half of the switchdev provider's conformance (docs/switchdev.rst): the same
+provider that runs on the simulated device by default, here programming a real kernel conntrack
+table in a private network namespace (``impl.switchdev.ctnetlink.CtnetlinkEngine``), checked against
+the model's ``Switchdev`` behaviour over a device whose capacity equals the engine's (``ct_entries``
+= ``entries_per_conn`` x ``max_conns``) and whose counters are read live (``stats_period`` 0, as
 ``query`` reads the kernel at every call). The steps are those a kernel path can take: batches and
 single callbacks on connections of every kind (eligible or not, NATed, zoned, TCP, UDP, GRE), and
 time passing; the device model's faults, devlink and traffic have no kernel counterpart here.

@@ -24,7 +24,7 @@ from conformance import summary
 from conformance.impl_target import ImplRunner
 from conformance.model_target import ModelRunner
 from conformance.scenario import ProviderDecl, parse_scenario
-from conformance.strategies import CONNS, batch_op, connections, lifecycle, provider
+from conformance.strategies import CONNS, batch_op, connections, defined_for, lifecycle, provider
 from model.conn import Ctx
 from model.ops import (
     Add,
@@ -138,13 +138,14 @@ class LayerMachine(RuleBasedStateMachine):
         self.both(SubmitBatch(ops=self.batch_ops(raw)))
 
     def batch_ops(self, raw: list[list[JSON]]) -> tuple[BatchOp, ...]:
-        """``[TYPE, CONN]`` pairs as batch ops on this run's connections."""
+        """``[TYPE, CONN]`` pairs as batch ops on this run's connections (without the ops whose
+        result the profile leaves undefined, RFC-NULL)."""
         return tuple(
             BatchOp(
                 kind=batch_kind(OpType[k] if isinstance(k, str) else k),
                 ctx=Ctx(conn=None) if c is None else self.ctx(c),
             )
-            for k, c in raw
+            for k, c in defined_for(self.profile, raw)
         )
 
     @rule(conn=CONNS)

@@ -151,7 +151,7 @@ def agrees(expected: dict[str, JSON], got: dict[str, JSON]) -> bool:
     keys = ("returns", "marks", "trace")
     if got.get("id") != expected.get("id") or not all(isinstance(got.get(k), list) for k in keys):
         return False
-    return (
+    return bool(
         got.get("initial_register") == before["initial_register"]
         and got["returns"][:steps] == before["returns"]
         and got["marks"][:steps] == before["marks"]

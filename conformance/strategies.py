@@ -16,7 +16,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from model.vocab import PER_OP_CALLBACKS, Callback, OpType
+from model.ops import batch_kind
+from model.vocab import PER_OP_CALLBACKS, Callback, OpType, Profile
 
 JSON = Any
 CONNS = st.integers(min_value=0, max_value=3)
@@ -32,7 +33,7 @@ def _table(values: st.SearchStrategy[JSON]) -> st.SearchStrategy[dict[str, JSON]
 @st.composite
 def provider(draw: st.DrawFn, *, coherent: bool = False, portable: bool = False) -> dict[str, JSON]:
     """One provider declaration (scripted; occasionally the dummy or the switchdev provider unless
-    ``portable``, which keeps to DESIGN.md section 5 without the project's extensions)."""
+    ``portable``, which keeps to the core scenario protocol without the project's extensions)."""
     # Rare options are drawn as the largest value, so shrinking (towards 0) drops them.
     special = draw(st.integers(0, 9)) if not portable else 0
     if special == 9:
@@ -65,6 +66,23 @@ def batch_op() -> st.SearchStrategy[list[JSON]]:
     kinds: st.SearchStrategy[JSON] = st.one_of(names, names, names, st.sampled_from([6, 7, -1, 255]))
     conn: st.SearchStrategy[JSON] = st.one_of(CONNS, CONNS, CONNS, st.none())
     return st.tuples(kinds, conn).map(list)
+
+
+#: The op types whose NULL connection the RFC code dereferences (rule RFC-NULL).
+NULL_UNDEFINED = frozenset({OpType.ADD, OpType.DEL, OpType.EST})
+
+
+def defined_for(profile: Profile, raw: list[list[JSON]]) -> list[list[JSON]]:
+    """The ``[TYPE, CONN]`` ops of ``raw`` whose result ``profile`` defines: under the rfc profiles,
+    ADD, DEL and EST of a NULL connection are dropped (RFC-NULL: the C code dereferences NULL)."""
+    if profile is Profile.STRICT:
+        return raw
+    kept = []
+    for kind, conn in raw:
+        named = OpType[kind] if isinstance(kind, str) else batch_kind(kind)
+        if not (conn is None and named in NULL_UNDEFINED):
+            kept.append([kind, conn])
+    return kept
 
 
 def connections() -> st.SearchStrategy[dict[str, JSON]]:
@@ -110,7 +128,7 @@ def step(draw: st.DrawFn, n_providers: int) -> dict[str, JSON]:
 
 @st.composite
 def scenario(draw: st.DrawFn, *, coherent: bool = False, max_steps: int = 8, portable: bool = False) -> dict[str, JSON]:
-    """A whole scenario (``portable``: only what DESIGN.md section 5 defines)."""
+    """A whole scenario (``portable``: only the core scenario protocol, no extension)."""
     providers = draw(st.lists(provider(coherent=coherent, portable=portable), max_size=3))
     steps = draw(st.lists(step(len(providers)), max_size=max_steps))
     obj: dict[str, JSON] = {"id": draw(st.integers(0, 10**6)), "providers": providers, "steps": steps}

@@ -1,9 +1,9 @@
 """Benchmark: the layer's dispatch cost per op against a floor loop with no layer in between.
 
-Purpose: the layer's dispatch cost per op, single and batched, against a floor. The floor loop calls exactly the provider callbacks the
-layer would call (can_offload then conn_add for ADD, conn_update for UPD, conn_del for DEL), in the
-same order, directly; the layer's cost is reported as a ratio to it, for the single-op API and for
-batch submission, with 1 and 4 providers, in every profile.
+Purpose: the layer's dispatch cost per op, single and batched, against a floor. The floor loop calls
+exactly the provider callbacks the layer would call (can_offload then conn_add for ADD, conn_update
+for UPD, conn_del for DEL), in the same order, directly; the layer's cost is reported as a ratio to
+it, for the single-op API and for batch submission, with 1 and 4 providers, in every profile.
 
 Promises: every figure comes from the same run; ratios, not absolute times, are the result.
 """

@@ -1,9 +1,10 @@
 """Benchmark: the switchdev provider on the simulated device, batched vs one op at a time.
 
-Purpose: the switchdev provider on the simulated device, batch against single op. For batch sizes 1 to 1024, the same connections are
-added, refreshed and deleted through the provider's native ``batch_submit`` and through its per-op
-callbacks, on fresh simulated devices; the device's own cost model (``t_call_ns`` per push,
-``t_op_ns`` per op) gives the device time, and the wall clock gives the Python cost.
+Purpose: the switchdev provider on the simulated device, batch against single op. For batch sizes 1
+to 1024, the same connections are added, refreshed and deleted through the provider's native
+``batch_submit`` and through its per-op callbacks, on fresh simulated devices; the device's own cost
+model (``t_call_ns`` per push, ``t_op_ns`` per op) gives the device time, and the wall clock gives
+the Python cost.
 
 Promises: both modes run in the same run on identical devices; ratios are single/batch.
 """

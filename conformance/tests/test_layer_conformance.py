@@ -1,4 +1,5 @@
-"""Sequential conformance of impl against the model, one machine per profile (layer 1 of the suite, docs/conformance.rst)."""
+"""Sequential conformance of impl against the model, one machine per profile (layer 1 of the
+suite, docs/conformance.rst)."""
 
 from __future__ import annotations
 

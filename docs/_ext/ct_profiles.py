@@ -24,9 +24,13 @@ from conformance import vectors
 from conformance.model_target import ModelRunner
 from conformance.scenario import parse_scenario
 from model.ops import Register, SubmitBatch
+from model.rfc import Undefined
 from model.vocab import OpType, Profile
 
 # Profile differences, computed over the vectors' scenarios.
+
+#: The result recorded for a step the rfc profiles leave undefined (RFC-NULL).
+UNDEFINED = "undefined"
 
 STEP_WORDS = {
     "Register": "register",
@@ -67,7 +71,11 @@ def observe(scenario: dict[str, Any], profile: Any) -> Observed:
             result, trace = runner.apply(Register(provider=ident), 0)
             seen.append(("register", result, trace, ()))
     for step in parsed.steps:
-        result, trace = runner.apply(step.op, step.now)
+        try:
+            result, trace = runner.apply(step.op, step.now)
+        except Undefined:  # RFC-NULL: this step and every later one have no prescribed result
+            seen.append((STEP_WORDS[type(step.op).__name__], UNDEFINED, (), ()))
+            break
         named.update(step.conns)
         marks = tuple((conn, runner.mark(conn)) for conn in sorted(named))
         seen.append((STEP_WORDS[type(step.op).__name__], result, trace, marks))
@@ -77,12 +85,15 @@ def observe(scenario: dict[str, Any], profile: Any) -> Observed:
 def first_divergence(a: Observed, b: Observed, ops: Sequence[Any]) -> tuple[str, list[str]] | None:
     """Where two runs of one scenario first differ: the step's label and what differs."""
     batches = iter(ops)
-    for (word, ra, ta, ma), (_, rb, tb, mb) in zip(a, b, strict=True):
+    # A run that stopped at an undefined step is shorter: the steps both runs have are compared.
+    for (word, ra, ta, ma), (_, rb, tb, mb) in zip(a, b, strict=False):
         batch = next(batches) if word == "batch" else None
         what = [name for name, x, y in (("result", ra, rb), ("trace", ta, tb), ("marks", ma, mb)) if x != y]
         if not what:
             continue
         label = word
+        if UNDEFINED in (ra, rb):
+            return f"{word} undefined", ["result"]
         if batch is not None and ra != rb:
             label = next(
                 (f"batch {_kind_word(op.kind)}" for op, x, y in zip(batch, ra, rb, strict=True) if x != y), "batch"
@@ -135,6 +146,7 @@ def table_profile_differences(directive: CtDirective) -> list[str]:
     labels[labels.index("batch") : labels.index("batch") + 1] = [
         *(f"batch {k.name}" for k in OpType),
         "batch invalid",
+        "batch undefined",
         "batch",
     ]
     found = set(v1_v2) | set(v1_s) | set(v2_s)

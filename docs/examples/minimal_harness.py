@@ -1,4 +1,4 @@
-r"""A scenario-protocol harness written from DESIGN.md section 5 alone: the shape of every harness.
+r"""A scenario-protocol harness written from the core protocol alone: the shape of every harness.
 
 Purpose: a worked example for implementations in other languages (docs/external.rst). It reads one
 scenario per line on stdin, turns each declared provider into a real provider class of the
