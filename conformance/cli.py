@@ -1,16 +1,17 @@
 """Command line of the conformance suite: ``python -m conformance <command>``.
 
-Purpose: the user-facing entry points of DESIGN.md section 5. ``scenarios`` reads scenarios on
+Purpose: the user-facing entry points of the scenario protocol (docs/spec.rst). ``scenarios`` reads scenarios on
 stdin and writes results on stdout.
 
-Promises: bad arguments exit with status 2 and a message naming the problem; results are written
-one JSON object per line and flushed per line, so a driving program can interleave.
+Promises: bad arguments exit with status 2 and a message naming the problem; ``scenarios`` and
+``tracker`` answer every non-blank input line with one JSON line, flushed per line, so a driving
+program can interleave, and exit 0 at the end of the input whatever the lines held
+(``conformance.runner.serve``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -21,7 +22,10 @@ from conformance.bench import report
 from conformance.errata_page import render
 from conformance.impl_target import run_on_impl
 from conformance.model_target import run_on_model
-from conformance.runner import Target, answer, answer_all, answer_with
+from conformance.outcome import encode
+from conformance.ovs import cli as ovs_cli
+from conformance.runner import Target, serve_stdio
+from conformance.scenario import parse_scenario
 from conformance.tracker_scenario import TrackerRunner, TrackerScenario, parse_tracker_scenario, run_tracker
 from conformance.tracker_targets import impl_tracker, model_tracker
 from model.vocab import Profile
@@ -37,6 +41,19 @@ def run_tracker_object(obj: JSON, target: TrackerTarget, profile: Profile) -> di
     """Parse and run one tracker scenario."""
     scenario = parse_tracker_scenario(obj)
     return run_tracker(scenario, target(scenario, profile))
+
+
+def run_scenario_object(obj: JSON, target: Target, profile: Profile) -> dict[str, JSON]:
+    """Parse and run one scenario."""
+    return encode(target(parse_scenario(obj), profile))
+
+
+def stream_handle(command: str, target: str, profile: Profile) -> Callable[[JSON], dict[str, JSON]]:
+    """What answers one parsed line of the ``scenarios`` or ``tracker`` stream on ``target``
+    (``conformance.runner.serve`` runs it for every line, on stdin or in a test)."""
+    if command == "scenarios":
+        return partial(run_scenario_object, target=TARGETS[target], profile=profile)
+    return partial(run_tracker_object, target=TRACKERS[target], profile=profile)
 
 
 def _profile(text: str) -> Profile:
@@ -67,13 +84,26 @@ def parser(prog: str = "python -m conformance") -> argparse.ArgumentParser:
         "--external", required=True, help="the command that runs it (speaking the protocol on stdin/stdout)"
     )
     chk.add_argument("--profile", required=True, type=_profile, help="rfc-v1, rfc-v2 or strict")
-    chk.add_argument("--count", type=int, default=300, help="scenarios to generate after the vectors (default 300)")
+    chk.add_argument(
+        "--count",
+        type=int,
+        default=external.DEFAULT_COUNT,
+        help=f"scenarios to generate after the vectors (default {external.DEFAULT_COUNT})",
+    )
+    chk.add_argument("--seed", type=int, help="the generator's seed, to repeat a run (default: drawn, and printed)")
+    chk.add_argument(
+        "--timeout",
+        type=float,
+        default=external.DEFAULT_TIMEOUT,
+        help=f"seconds the program has to answer one scenario (default {external.DEFAULT_TIMEOUT:g})",
+    )
     chk.add_argument("--tracker", action="store_true", help="speak the tracker scenario protocol instead")
     chk.add_argument("--extensions", action="store_true", help="also use the project's protocol extensions")
     vec = commands.add_parser("vectors", help="write the vector files, or check they are up to date")
     vec.add_argument("--write", action="store_true", help="regenerate the files (default: check)")
     commands.add_parser("docs-check", help="check that docs/ cites rules and functions the model has")
     commands.add_parser("errata", help="print docs/errata.rst, generated from conformance/errata.py")
+    ovs_cli.add_parser(commands)
     return top
 
 
@@ -81,31 +111,31 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m conformance")
     """Run the command line; returns the exit status."""
     args = parser(prog).parse_args(argv)
     if args.command in ("scenarios", "tracker"):
-        profile: Profile = args.profile
-        if args.command == "scenarios":
-            target = TARGETS[args.target]
-            handle = partial(answer, target=target, profile=profile)
-        else:
-            tracker = TRACKERS[args.target]
-            handle = partial(answer_with, handle=lambda obj: run_tracker_object(obj, tracker, profile))
-        for result in answer_all(sys.stdin, handle):
-            sys.stdout.write(json.dumps(result) + "\n")
-            sys.stdout.flush()
-        return 0
+        return serve_stdio(stream_handle(args.command, args.target, args.profile))
     if args.command == "contracts":
         return contracts.main(args.report, args.jobs)
     if args.command == "bench":
         return report.main(args.report, args.only)
     if args.command == "check":
         if args.count < 1:
-            parser().error(f"--count must be at least 1, got {args.count}")
+            parser(prog).error(f"--count must be at least 1, got {args.count}")
+        if not args.timeout > 0:
+            parser(prog).error(f"--timeout must be a positive number of seconds, got {args.timeout}")
         return external.run(
-            args.external, args.profile, count=args.count, tracker=args.tracker, extensions=args.extensions
+            args.external,
+            args.profile,
+            count=args.count,
+            seed=args.seed,
+            timeout=args.timeout,
+            tracker=args.tracker,
+            extensions=args.extensions,
         )
     if args.command == "vectors":
         return vectors.main(write=args.write)
     if args.command == "docs-check":
         return docs_check.main()
+    if args.command == "ovs":
+        return ovs_cli.main(args)
     if args.command == "errata":
         sys.stdout.write(render())
         return 0

@@ -7,13 +7,16 @@ NIC: ``dev show``, ``dev eswitch show|set``, ``dev param show|set``, ``resource 
 ``impl.switchdev.sim_state_file`` (``--state PATH`` to choose another), which
 ``python -m impl simulate --provider switchdev`` loads too.
 
-Promises: the exit status is the devlink CLI's (0 done, 1 refused, 2 usage); the state file is
-written only when the command changed the configuration; an unreadable state file is reported
-(status 2) and left as it is.
+Promises: the exit status is the devlink CLI's (0 done, 1 refused, 2 usage); a command runs under
+the state file's exclusive lock from reading it to writing it, so concurrent commands lose no
+update; the file is written only when the command changed the configuration (atomically); a state
+file that cannot be read or written gets one line on stderr naming the file and what is wrong
+(status 2) and is left as it is; a reader that goes away (``| head``) ends it quietly (status 1).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,12 +33,17 @@ def main(argv: Sequence[str]) -> int:
         path = Path(args[1])
         args = args[2:]
     try:
-        device = sim_state_file.load(path, clock=lambda: 0)
-    except ValueError as exc:
+        with sim_state_file.locked(path):
+            device = sim_state_file.load(path, clock=lambda: 0)
+            before = device.devlink_state()
+            status = devlink_cli.main(args, SimDevlink(device))
+            if device.devlink_state() != before:
+                sim_state_file.save(device, path)
+        sys.stdout.flush()  # a closed pipe (| head) shows here, not at exit
+    except sim_state_file.StateFileError as exc:
         print(f"devlink: {exc}", file=sys.stderr)
         return 2
-    before = device.devlink_state()
-    status = devlink_cli.main(args, SimDevlink(device))
-    if device.devlink_state() != before:
-        sim_state_file.save(device, path)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes at exit
+        return 1
     return status

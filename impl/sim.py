@@ -18,6 +18,8 @@ Promises:
   and on leaving the ``with`` block (once);
 - flow f is active iff a fixed hash of f is below ``active_fraction``; flow f opens at
   ``start + f * open_spread // conns`` (rounded up to a ``tick``), on worker ``f % workers``;
+  flows are generated as they open (memory grows with the flows opened, not with ``conns``) and
+  the workers check for ``stop`` at every packet, so a huge run stays stoppable;
 - the optional ``on_packet(flow, conn_id)`` hook sees every packet that found or created a
   connection, after the tracker handled it, from the worker that sent it (no lock held); without
   it nothing changes.
@@ -247,22 +249,32 @@ class Simulation:
     def _round_up(self, t: int) -> int:
         return -(-(t - self._start_ms) // self.tick) * self.tick + self._start_ms
 
+    def _opens_at(self, flow: int) -> int:
+        return self._start_ms + flow * self.open_spread // max(self.conns, 1)
+
     def _worker(self, index: int) -> None:
-        """Open this worker's flows when due, then send traffic on the active ones."""
+        """Open this worker's flows when due, then send traffic on the active ones.
+
+        The heap holds the next packet of every open active flow and the opening of this worker's
+        next flow only (flows open in id order), so memory grows with the flows opened, not with
+        ``conns``; the stop event is checked at every packet.
+        """
         tracker, clock, stop, on_packet = self.tracker, self.clock, self._stop, self._on_packet
         out_dev, in_dev = f"p{index}", f"p{index}-peer"
-        due: list[tuple[int, int]] = [
-            (self._start_ms + flow * self.open_spread // max(self.conns, 1), flow)
-            for flow in range(index, self.conns, self.workers)
-        ]
-        heapq.heapify(due)
+        step = self.workers
+        next_open = index  # this worker's next flow to open (its opening is in the heap)
+        due: list[tuple[int, int]] = [(self._opens_at(index), index)] if index < self.conns else []
         sent = 0
-        while clock.wait_until(self._round_up(due[0][0]) if due else FAR, stop):
+        while not stop.is_set() and clock.wait_until(self._round_up(due[0][0]) if due else FAR, stop):
             now = clock.now()
-            while due and due[0][0] <= now:
+            while due and due[0][0] <= now and not stop.is_set():
                 at, flow = heapq.heappop(due)
+                if flow == next_open:
+                    next_open += step
+                    if next_open < self.conns:
+                        heapq.heappush(due, (self._opens_at(next_open), next_open))
                 conn_id = tracker.commit(flow, now, out_dev)
-                if on_packet is not None:
+                if on_packet is not None and conn_id is not None:
                     on_packet(flow, conn_id)
                 reply_id = tracker.reply(flow, now, in_dev)
                 if on_packet is not None and reply_id is not None:

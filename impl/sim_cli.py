@@ -11,6 +11,13 @@ Promises:
 - bad arguments are argparse errors naming the argument (exit status 2) and nothing runs;
 - progress goes to stderr, about once a wall second, only for runs that last that long, and never
   with ``--quiet``; the summary goes to stdout; the exit status is 0 after a run;
+- Ctrl-C (SIGINT) stops the run: every thread is stopped and joined (a second Ctrl-C meanwhile is
+  ignored), the summary of what ran so far is printed under a first line saying it was
+  interrupted, and the exit status is 130, with no traceback; ``--conns`` is generated lazily, so a
+  huge one costs no memory up front and stays interruptible;
+- a reader that goes away (``| head``) ends the command quietly with status 1, as Python advises
+  for a broken pipe; a simulated-device state file that cannot be read
+  (``impl.switchdev.sim_state_file``) is one line on stderr naming it, and status 2;
 - a provider is added by adding a factory to ``PROVIDERS``: it gets the simulation's clock and
   returns the classes to register and how to read the provider's occupancy (and, optionally, a
   per-packet traffic hook and a device line for the summary); ``switchdev`` is the switchdev
@@ -20,9 +27,13 @@ Promises:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from impl.clock import VirtualClock
@@ -65,10 +76,9 @@ def _switchdev(clock: VirtualClock) -> ProviderSetup:
     """The switchdev provider on the embedded simulated device, fed every packet as hardware
     traffic: its last-used times are real, so idle connections expire under strict."""
     provider, device = SwitchdevProvider.simulated(clock=clock.now)
-    state = sim_state_file.default_path()
-    if state.exists():  # what python -m impl devlink set (see impl.devlink_main)
-        device.apply_devlink_state(sim_state_file.load(state, clock=clock.now).devlink_state())
-        provider.refresh()
+    saved = sim_state_file.load(sim_state_file.default_path(), clock=clock.now)  # python -m impl devlink's
+    device.apply_devlink_state(saved.devlink_state())
+    provider.refresh()
 
     def hit(flow: int, conn_id: int) -> None:
         device.hit(conn_id)
@@ -174,11 +184,43 @@ class _ProgressPrinter:
         )
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C in the block (in the main thread; elsewhere signals cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _run(sim: Simulation) -> tuple[SimProgress, bool]:
+    """Run ``sim`` to its end or to Ctrl-C: the final counters and whether it was interrupted. Its
+    threads are stopped and joined either way."""
+    interrupted = False
+    try:
+        sim.start()
+        sim.wait()
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        with _sigint_ignored():
+            sim.stop()
+    return sim.snapshot(final=True), interrupted
+
+
 def simulate(args: argparse.Namespace) -> int:
     """Run one simulation as ``args`` say and print its summary."""
     profile = Profile.parse(args.profile)
     clock = VirtualClock()
-    setup = PROVIDERS[args.provider](clock)
+    try:
+        setup = PROVIDERS[args.provider](clock)
+    except sim_state_file.StateFileError as exc:
+        print(f"simulate: {exc}", file=sys.stderr)
+        return 2
     names = tuple(cls.name for cls in setup.classes)
     config = TrackerConfig(
         sweep_interval=args.sweep_interval,
@@ -194,11 +236,16 @@ def simulate(args: argparse.Namespace) -> int:
         layer, tracker, clock, conns=args.conns, workers=args.workers, duration=args.duration,
         active_fraction=args.active, progress=progress, on_packet=setup.on_packet,
     )  # fmt: skip
-    final = sim.run()
+    final, interrupted = _run(sim)
     stats = final.stats
     live = sum(1 for _, expiration, _, _ in tracker.table().values() if expiration > final.now)
     registered = ", ".join(f"{n}={c}" for n, c in zip(names, codes, strict=False)) or "none"
     lines = [
+        *(
+            [f"INTERRUPTED (Ctrl-C) at {final.now / 1000:g} s virtual: the counts below are partial"]
+            if interrupted
+            else []
+        ),
         f"profile: {profile.value}; provider: {args.provider} (registered: {registered}); "
         f"sweep: {'batch' if config.batch_sweep else 'single-op'} every {config.sweep_interval} ms",
         f"flows: {args.conns} on {args.workers} workers, {args.active:.0%} active; "
@@ -216,7 +263,7 @@ def simulate(args: argparse.Namespace) -> int:
         f"wall time: {final.wall:.2f} s",
     ]
     print("\n".join(lines))
-    return 0
+    return 130 if interrupted else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -224,5 +271,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "simulate":
-        return simulate(args)
+        try:
+            status = simulate(args)
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes at exit
+            return 1
+        except KeyboardInterrupt:  # before the run started or while the summary was printed
+            print("simulate: interrupted", file=sys.stderr)
+            return 130
+        return status
     parser.error(f"unknown command {args.command!r}")  # unreachable: argparse refused it already

@@ -199,31 +199,47 @@ def test_the_engine_is_an_offload_engine(engine: CtnetlinkEngine) -> None:
     assert typed.capacity() == (0, 10_000)
 
 
-def test_open_creates_a_namespace_and_close_removes_it(open_engine: Callable[..., CtnetlinkEngine]) -> None:
+def held_namespaces() -> set[str]:
+    """The network namespaces this process holds by a descriptor (``net:[inode]``)."""
+    held = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("net:["):
+            held.add(target)
+    return held
+
+
+def test_open_creates_a_namespace_and_close_releases_it(open_engine: Callable[..., CtnetlinkEngine]) -> None:
+    named, held = set(netns.listnetns()), held_namespaces()
     first = open_engine()
     with CtnetlinkEngine.open() as second:
-        assert {first.namespace, second.namespace} <= set(netns.listnetns())
-        assert first.namespace != second.namespace
-        assert second.namespace.startswith(f"ctoffload-{os.getpid()}-")
-    assert second.namespace not in netns.listnetns()
+        mine = {f"net:[{first.namespace_inode}]", f"net:[{second.namespace_inode}]"}
+        assert len(mine) == 2 and held_namespaces() == held | mine
+        assert os.stat(second.namespace).st_ino == second.namespace_inode  # the path reaches it
+        assert set(netns.listnetns()) == named  # anonymous: nothing named under /run/netns
+    assert held_namespaces() == held | {f"net:[{first.namespace_inode}]"}
     first.close()
     first.close()
-    assert first.namespace not in netns.listnetns()
+    assert held_namespaces() == held
     assert first.submit(EngineOp(kind=INSERT, conn=conn(1), tag=1)) == errno.ENODEV
     first.push()
     assert first.poll() == [] and first.query([1]) == {} and first.cancel([1]) == []
 
 
 def test_a_failed_open_leaves_no_namespace(runnable: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    before = set(netns.listnetns())
+    before, held = set(netns.listnetns()), held_namespaces()
 
-    def broken(name: str) -> socket.socket:
+    def broken(namespace: object) -> socket.socket:
         raise OSError(errno.EPROTONOSUPPORT, "no netfilter netlink here")
 
     monkeypatch.setattr(ctnetlink_module, "open_socket", broken)
     with pytest.raises(OSError, match="no netfilter netlink"):
         CtnetlinkEngine.open()
     assert set(netns.listnetns()) == before
+    assert held_namespaces() == held
 
 
 def test_insert_programs_both_tuples_zone_timeout_and_state(engine: CtnetlinkEngine) -> None:

@@ -318,6 +318,12 @@ def test_param_set_of_a_string_keeps_it_as_is() -> None:
         ("ct_max_offloaded_conns", "-1", "from 0 to 4294967295"),
         ("ct_max_offloaded_conns", "ten", "from 0 to 4294967295"),
         ("max_macs", "256", "from 0 to 255"),
+        ("ct_max_offloaded_conns", "²", "from 0 to 4294967295"),
+        ("ct_max_offloaded_conns", "٣", "from 0 to 4294967295"),
+        ("ct_max_offloaded_conns", "9" * 5000, "from 0 to 4294967295"),
+        ("ct_max_offloaded_conns", "+5", "from 0 to 4294967295"),
+        ("ct_max_offloaded_conns", " 5", "from 0 to 4294967295"),
+        ("ct_max_offloaded_conns", "", "from 0 to 4294967295"),
     ],
 )
 def test_a_value_that_does_not_parse_is_a_usage_error(name: str, text: str, problem: str) -> None:
@@ -345,6 +351,11 @@ def test_a_value_that_does_not_parse_is_a_usage_error(name: str, text: str, prob
         (["dev", "show", "ctoffload0"], "malformed device handle 'ctoffload0'"),
         (["dev", "show", "sim/a/b"], "malformed device handle"),
         (["resource", "set", "path", "/ct/entries", "size", "lots"], "size must be a non-negative integer"),
+        (["resource", "set", "path", "/ct/entries", "size", "²"], "from 0 to 18446744073709551615"),
+        (["resource", "set", "path", "/ct/entries", "size", "9" * 5000], "from 0 to 18446744073709551615"),
+        (["resource", "set", "path", "/ct/entries", "size", str(2**64)], "from 0 to 18446744073709551615"),
+        (["port", "show", "sim/ctoffload0/²"], "malformed port index"),
+        (["port", "show", "sim/ctoffload0/" + "9" * 5000], "from 0 to 4294967295"),
         (["-x", "dev", "show"], "unknown option '-x'"),
     ],
 )

@@ -1,7 +1,8 @@
 """The ctnetlink offload engine: the offloaded connections mirrored into a real kernel conntrack table.
 
-Purpose: ``CtnetlinkEngine`` implements ``impl.switchdev.ports.OffloadEngine`` over ctnetlink, in a
-network namespace it creates on ``open`` and deletes on ``close`` (docs/switchdev.rst, "The
+Purpose: ``CtnetlinkEngine`` implements ``impl.switchdev.ports.OffloadEngine`` over ctnetlink, in an
+anonymous network namespace it creates on ``open`` and lets go on ``close``, which no process
+death can leak (``impl.switchdev.ctnetlink_netns``; docs/switchdev.rst, "The
 ctnetlink engine"). INSERT is ``IPCTNL_MSG_CT_NEW`` with ``NLM_F_CREATE|NLM_F_EXCL`` (both tuples,
 the zone when non-zero, ``CTA_TIMEOUT``, status CONFIRMED, plus SEEN_REPLY|ASSURED and, for TCP,
 ``CTA_PROTOINFO`` state ESTABLISHED when established); UPDATE is ``CT_NEW`` without CREATE (the
@@ -37,10 +38,13 @@ Promises:
   ``CTA_TIMEOUT`` ran out) is forgotten and absent from the answer;
 - the engine is safe to call from several threads (one lock); ``close`` is idempotent: it drops
   the ops still queued (no result comes for them) and the completions not yet polled, closes the
-  socket and deletes the namespace (with every entry in it); afterwards, as for the simulated
+  socket and releases the namespace (the kernel frees it with every entry in it); afterwards, as for the simulated
   engine, ``submit`` answers ENODEV, ``push`` does nothing, ``poll``, ``cancel`` and ``query``
   answer nothing and ``capacity`` is ``(max_conns, 0)``. An engine garbage-collected unclosed has
-  its socket closed and namespace deleted then.
+  its socket closed and namespace released then, and one whose process dies, however it dies,
+  leaves no namespace and no entry behind (the namespace is held only by the process's descriptor
+  and socket). ``engine.namespace`` is a path that reaches the namespace while the engine is open
+  (``/proc/<pid>/fd/<fd>``: for ``pyroute2``'s ``netns=`` and ``ctnetlink_netns.inside``).
 """
 
 from __future__ import annotations
@@ -57,12 +61,13 @@ from types import TracebackType
 from impl.switchdev.ctnetlink_codec import ENCODING_ERRORS, Codec, CodecRefusal, ack_last
 from impl.switchdev.ctnetlink_io import exchange
 from impl.switchdev.ctnetlink_netns import (
+    Namespace,
     NamespaceError,
     create_namespace,
     enable_accounting,
     missing_capabilities,
     open_socket,
-    remove_namespace,
+    reclaim_stale,
     size_buffers,
 )
 from impl.switchdev.ctnetlink_table import KernelTable
@@ -82,9 +87,9 @@ def _monotonic_ms() -> int:
     return time.monotonic_ns() // 1_000_000
 
 
-def _close_and_remove(sock: socket, namespace: str) -> None:
+def _close_and_release(sock: socket, namespace: Namespace) -> None:
     sock.close()
-    remove_namespace(namespace)
+    namespace.close()
 
 
 def _same_entry(held: ConnRef, conn: ConnRef) -> bool:
@@ -106,10 +111,18 @@ class CtnetlinkEngine:
     """An ``OffloadEngine`` whose flow table is the conntrack table of a private namespace."""
 
     def __init__(
-        self, namespace: str, sock: socket, *, max_conns: int, queue_size: int, timeout_s: int, clock: Callable[[], int]
+        self,
+        namespace: Namespace,
+        sock: socket,
+        *,
+        max_conns: int,
+        queue_size: int,
+        timeout_s: int,
+        clock: Callable[[], int],
     ) -> None:
         """Use ``open``; this takes over a namespace and a socket already bound inside it."""
-        self.namespace = namespace
+        self.namespace = namespace.path
+        self.namespace_inode = namespace.inode
         self._sock, self._max_conns, self._queue_size, self._clock = sock, max_conns, queue_size, clock
         self._codec = Codec(timeout_s)
         self._flush = self._codec.flush
@@ -130,7 +143,7 @@ class CtnetlinkEngine:
         self._done: deque[EngineResult] = deque()
         self._programmed: dict[int, tuple[ConnRef, int]] = {}  # conn id -> (conn, last used)
         self._closed = False
-        self._finalizer = weakref.finalize(self, _close_and_remove, sock, namespace)
+        self._finalizer = weakref.finalize(self, _close_and_release, sock, namespace)
 
     @classmethod
     def open(
@@ -146,18 +159,19 @@ class CtnetlinkEngine:
         stamps last-used times (default: the monotonic clock)."""
         if max_conns < 0 or queue_size < 1 or not 1 <= timeout_s < 2**32:
             raise ValueError("max_conns >= 0, queue_size >= 1 and 1 <= timeout_s < 2**32 are required")
-        name = create_namespace()
+        reclaim_stale()  # what earlier versions, which named their namespaces, left behind
+        namespace = create_namespace()
         try:
-            sock = open_socket(name)
+            sock = open_socket(namespace)
             try:
-                enable_accounting(name)
+                enable_accounting(namespace)
                 limits = {"max_conns": max_conns, "queue_size": queue_size, "timeout_s": timeout_s}
-                return cls(name, sock, **limits, clock=clock or _monotonic_ms)
+                return cls(namespace, sock, **limits, clock=clock or _monotonic_ms)
             except BaseException:
                 sock.close()
                 raise
         except BaseException:
-            remove_namespace(name)
+            namespace.close()
             raise
 
     def submit(self, op: EngineOp) -> int:
@@ -276,7 +290,7 @@ class CtnetlinkEngine:
             return self._table.count()
 
     def close(self) -> None:
-        """Drop queued ops, close the socket and delete the namespace (idempotent)."""
+        """Drop queued ops, close the socket and release the namespace (idempotent)."""
         with self._lock:
             self._closed = True
             self._msgs, self._ops, self._cuts = [], [], []

@@ -15,8 +15,11 @@ Promises:
 
 - DEV is ``bus/dev``; a show command without DEV covers every device; any other command (and a
   show naming a param or reporter) may leave DEV out only when the port has exactly one device;
-- VALUE is parsed by the param's own type (read from the port first): decimal for the integer
-  types, ``true``/``false`` for bool, as is for string;
+- VALUE is parsed by the param's own type (read from the port first): ASCII decimal digits within
+  the type's range for the integer types (u8, u16, u32, u64; a value out of range is refused naming
+  the range), ``true``/``false`` for bool, hex digits for binary, as is for string; SIZE is ASCII
+  decimal digits within u64 and a port INDEX within u32 (``impl.switchdev.devlink_values.
+  parse_decimal``: no "²", no Arabic-Indic digits, no 5000-digit number, never a traceback);
 - ``-j`` prints one JSON document as iproute2 does (``-p``: indented); a command that only acts
   prints nothing;
 - exit status 0 on success; 2 for a usage error (an unknown command or keyword, a missing or
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from impl.switchdev import devlink_cli_format as fmt
+from impl.switchdev.devlink_values import parse_decimal
 from impl.switchdev.ports import CMODES, ESWITCH_MODES, DevHandle, DevlinkError, DevlinkPort
 
 __all__ = ["USAGE", "main"]
@@ -128,11 +132,21 @@ def _parse_value(kind: str, text: str, name: str) -> int | str | bool:
             raise _UsageError(f"param {name} is a bool: value must be true or false, not {text!r}")
         return text == "true"
     if kind in fmt.INT_BITS:
-        bits = fmt.INT_BITS[kind]
-        if not text.isdigit() or int(text) >= 1 << bits:
-            raise _UsageError(f"param {name} is a {kind}: value must be an integer from 0 to {(1 << bits) - 1}")
-        return int(text)
+        try:
+            return parse_decimal(text, fmt.INT_BITS[kind])
+        except ValueError as exc:
+            raise _UsageError(f"param {name} is a {kind}: {exc}") from None
+    if kind == "binary" and not _is_hex(text):
+        raise _UsageError(f"param {name} is binary: value must be pairs of hex digits, not {_shown(text)}")
     return text
+
+
+def _is_hex(text: str) -> bool:
+    return len(text) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:37] + "...")
 
 
 def _param_set(call: _Call) -> None:
@@ -161,10 +175,11 @@ def _resource_show(call: _Call) -> None:
 
 
 def _resource_set(call: _Call) -> None:
-    size = call.keys["size"]
-    if not size.isdigit():
-        raise _UsageError(f"size must be a non-negative integer, not {size!r}")
-    call.port.resource_set(call.dev, call.keys["path"], int(size))
+    try:
+        size = parse_decimal(call.keys["size"], 64)
+    except ValueError as exc:
+        raise _UsageError(f"size must be a non-negative integer: {exc}") from None
+    call.port.resource_set(call.dev, call.keys["path"], size)
 
 
 def _health_show(call: _Call) -> None:
@@ -218,10 +233,13 @@ def _command(args: list[str]) -> tuple[tuple[str, ...], _Spec, list[str]]:
 def _handle(text: str, *, with_port: bool) -> tuple[DevHandle, int | None]:
     """``bus/dev`` (or ``bus/dev/index`` where a port may be named) of a command line."""
     parts = text.split("/")
-    if with_port and len(parts) == 3 and parts[2].isdigit():
-        return DevHandle(parts[0], parts[1]), int(parts[2])
+    if with_port and len(parts) == 3 and all(parts[:2]):
+        try:
+            return DevHandle(parts[0], parts[1]), parse_decimal(parts[2], 32)
+        except ValueError as exc:
+            raise _UsageError(f"malformed port index in {_shown(text)}: {exc}") from None
     if len(parts) != 2 or not all(parts):
-        raise _UsageError(f"malformed device handle {text!r} (expected BUS/NAME)")
+        raise _UsageError(f"malformed device handle {_shown(text)} (expected BUS/NAME)")
     return DevHandle(parts[0], parts[1]), None
 
 

@@ -20,7 +20,10 @@ Promises:
   "binary" with a hex value; a payload of the wrong size raises ValueError;
 - ``fmsg_tree(tokens)`` turns ``(attribute number, payload)`` tokens into nested dicts and lists;
   a fmsg flag is always sent with a u8 payload (unlike params) and reads as a bool either way;
-- integers are host byte order, as netlink is.
+- integers are host byte order, as netlink is;
+- ``parse_decimal(text, bits)`` reads a number typed by a user: ASCII digits only (no sign, no
+  space, no "²" or Arabic-Indic digits, which ``str.isdigit`` would take), at most ``bits`` wide;
+  ValueError naming the range otherwise, whatever the length of ``text``.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ __all__ = [
     "enum_name",
     "enum_number",
     "fmsg_tree",
+    "parse_decimal",
 ]
 
 #: ``DEVLINK_VAR_ATTR_TYPE_*``: param (and fmsg) value type name -> wire number.
@@ -97,6 +101,21 @@ def enum_number(names: tuple[str, ...], name: str, what: str) -> int:
     if name not in names:
         raise ValueError(f"unknown {what} {name!r} (one of {', '.join(names)})")
     return names.index(name)
+
+
+def parse_decimal(text: str, bits: int) -> int:
+    """The unsigned ``bits``-bit number ``text`` spells in ASCII decimal digits; ValueError naming
+    the range if it is not one (checked before converting, so a 5000-digit text costs nothing)."""
+    high = (1 << bits) - 1
+    digits = text.lstrip("0") or "0"
+    if not (text.isascii() and text.isdigit()) or len(digits) > len(str(high)) or int(digits) > high:
+        raise ValueError(f"expected an integer from 0 to {high} in decimal digits, got {_shown(text)}")
+    return int(digits)
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted, cut to 40 characters."""
+    return repr(text) if len(text) <= 40 else repr(text[:37] + "...")
 
 
 def encode_param_data(type_name: str, value: int | str | bool) -> bytes | None:
