@@ -47,7 +47,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over every package and the tests."""
+    """Mypy --strict over every package and the tests."""
     install(session, "typecheck")
     session.run("mypy", "--strict", "model", "impl", "conformance")
 
@@ -62,7 +62,6 @@ def contracts(session: nox.Session) -> None:
 @nox.session
 def conformance(session: nox.Session) -> None:
     """The main job: CrossHair's contracts, then every conformance test, the coverage gate and a summary."""
-
     # Layer 2 runs the RFC behaviours, the profile laws, impl against the model sequentially and as
     # linearizable threaded histories, the vectors, and the switchdev provider on the simulated
     # device and on the kernel where it runs.
@@ -85,7 +84,6 @@ def conformance(session: nox.Session) -> None:
 @nox.session(default=False)
 def deep(session: nox.Session) -> None:
     """The whole suite with large Hypothesis budgets on every core (nightly; see the README for its knobs)."""
-
     # The example database is $CT_OFFLOAD_EXAMPLE_DB (default .hypothesis/examples): point several
     # machines at one shared directory and they replay and pool what each has found.
     # $CT_OFFLOAD_DEEP_EXAMPLES sets the examples per test (default 20000).
@@ -98,7 +96,6 @@ def deep(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """The documentation: checked against the model, every example run, then the HTML site built."""
-
     # The order matters: a page whose example fails is never written. -E re-reads every page, since
     # the generated tables depend on the model's code; -W makes every warning an error.
     install(session, "docs")
@@ -117,10 +114,43 @@ def bench(session: nox.Session) -> None:
 @nox.session(default=False)
 def mutants(session: nox.Session) -> None:
     """Mutation testing (mutmut) of impl's dispatch, batch and mark code; writes reports/mutants.md."""
-
     # Always a fresh run (mutmut would keep old verdicts when only the tests changed); the selection
     # of files and tests is [tool.mutmut] in pyproject.toml. Posargs go to `mutmut run`.
     install(session, "mutants")
     session.run("python", "-c", "import shutil; shutil.rmtree('mutants', ignore_errors=True)")
     session.run("mutmut", "run", *session.posargs, env={"HYPOTHESIS_PROFILE": "mutants"})
     session.run("python", "-m", "conformance.mutants_report", "--report", "reports/mutants.md", "--min-score", "90")
+
+
+@nox.session(default=False)
+def ovs(session: nox.Session) -> None:
+    """The C conformance kit on an OVS tree: ``nox -s ovs -- TREE [--profile rfc-v1|rfc-v2] [--count N]``."""
+    # Builds the harness from TREE's lib/ct-offload.c, replays the vectors of the profile (default
+    # rfc-v1: a tree cannot tell which posting it carries, so the user names it), runs the checker in
+    # that profile, then under strict, where the RFC code's errata must show as a disagreement: that
+    # one is reported, not failed on. The harness lives in a temporary directory removed at the end.
+    import shlex  # noqa: PLC0415 (this session's own needs, kept inside it)
+    import tempfile  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    usage = "usage: nox -s ovs -- TREE [--profile rfc-v1|rfc-v2] [--count N]"
+    words, options = list(session.posargs), {"--profile": "rfc-v1", "--count": "300"}
+    while len(words) > 1 and words[-2] in options:
+        value, name = words.pop(), words.pop()
+        options[name] = value
+    if len(words) != 1 or options["--profile"] not in ("rfc-v1", "rfc-v2") or not options["--count"].isdigit():
+        session.error(usage)
+    tree, profile, count = words[0], options["--profile"], options["--count"]
+    install(session)
+    with tempfile.TemporaryDirectory(prefix="ct-offload-ovs-") as scratch:
+        binary = str(Path(scratch) / "test-ct-offload-scenarios")
+        session.run("python", "-m", "conformance", "ovs", "build", "--tree", tree, "--out", binary)
+        session.run("python", "-m", "conformance", "ovs", "replay", "--bin", binary, "--profile", profile)
+        check = ["python", "-m", "conformance", "check", "--external", shlex.quote(binary), "--count", count]
+        session.run(*check, "--profile", profile)
+        session.log("strict: the RFC code is expected to disagree (its errata); reported, not failed on")
+        said = session.run(*check, "--profile", "strict", success_codes=[0, 1], silent=True)
+        for line in str(said or "").splitlines():
+            session.log(line)
+        if "disagrees with the model" not in str(said):
+            session.warn("strict found no disagreement: is the tree already fixed, or is the checker too weak?")
