@@ -20,12 +20,52 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from model.conn import Ctx
+from model.conn import ConnRef, Ctx
 from model.ops import BatchKind, BatchOp, BatchResult, InvalidType, batch_kind
 from model.vocab import OpType
 
 #: ``CT_OFFLOAD_BATCH_INITIAL_SIZE``.
 INITIAL_SIZE = 8
+
+
+def ctx_problem(ctx: object) -> str | None:
+    """What is wrong with ``ctx`` as a ``struct ct_offload_ctx``, or None: it must be a ``Ctx``
+    whose ``conn`` is a ``ConnRef`` with an int id (or None, a NULL conn) and whose ``netdev_in``
+    is a str or None. A malformed ctx would otherwise reach providers, or fail deep in a rule."""
+    if not isinstance(ctx, Ctx):
+        return f"ctx must be a model.conn.Ctx, got {type(ctx).__name__}"
+    conn: object = ctx.conn
+    if conn is not None:
+        if not isinstance(conn, ConnRef):
+            return f"ctx.conn must be a model.conn.ConnRef or None, got {type(conn).__name__}"
+        ident: object = conn.id
+        if ident.__class__ is not int:
+            return f"ctx.conn.id must be an int, got {type(ident).__name__}"
+    netdev: object = ctx.netdev_in
+    if netdev is not None and not isinstance(netdev, str):
+        return f"ctx.netdev_in must be a str or None, got {type(netdev).__name__}"
+    return None
+
+
+def check_ctx(where: str, ctx: object) -> Ctx:
+    """``ctx`` if it is well formed (the common case: one quick test), else TypeError naming the
+    problem at ``where``."""
+    problem = None if _well_formed(ctx) else ctx_problem(ctx)
+    if problem is not None:
+        raise TypeError(f"{where}: {problem}")
+    assert isinstance(ctx, Ctx)  # checked just above
+    return ctx
+
+
+def _well_formed(ctx: object) -> bool:
+    """The quick test of ``check_ctx``: exact classes, as every well-behaved caller passes them."""
+    if ctx.__class__ is not Ctx:
+        return False
+    conn: object = getattr(ctx, "conn", None)
+    netdev: object = getattr(ctx, "netdev_in", None)
+    return (conn is None or (conn.__class__ is ConnRef and getattr(conn, "id", None).__class__ is int)) and (
+        netdev is None or netdev.__class__ is str
+    )
 
 
 @dataclass(slots=True)
@@ -86,8 +126,7 @@ class Batch:
     def add(self, kind: BatchKind | int, ctx: Ctx) -> BatchEntry:
         """Append one op (``ct_offload_op_batch_add``) and return its entry."""
         checked = kind if kind.__class__ is OpType else as_kind(kind, "Batch.add: kind")
-        if ctx.__class__ is not Ctx and not isinstance(ctx, Ctx):
-            raise TypeError(f"Batch.add: ctx must be a model.conn.Ctx, got {type(ctx).__name__}")
+        check_ctx("Batch.add", ctx)
         if len(self._entries) == self._allocated:
             self._allocated = self._allocated * 2 if self._allocated else INITIAL_SIZE
         entry = BatchEntry(kind=checked, ctx=ctx, index=len(self._entries))
@@ -145,13 +184,13 @@ def checked_entries(batch: object) -> list[BatchEntry]:
     if not isinstance(batch, Batch):
         raise TypeError(f"OffloadLayer.submit: batch must be an impl.batch.Batch, got {type(batch).__name__}")
     entries = list(batch.entries)
-    if all(e.ctx.__class__ is Ctx and e.kind.__class__ in _KIND_CLASSES for e in entries):
-        return entries
     kinds = []
     for position, entry in enumerate(entries):
-        if not isinstance(entry.ctx, Ctx):
-            raise TypeError(f"OffloadLayer.submit: entry {position}: ctx must be a model.conn.Ctx")
-        kinds.append(as_kind(entry.kind, f"OffloadLayer.submit: entry {position}: kind"))
+        check_ctx(f"OffloadLayer.submit: entry {position}", entry.ctx)
+        kind = entry.kind
+        kinds.append(
+            kind if kind.__class__ in _KIND_CLASSES else as_kind(kind, f"OffloadLayer.submit: entry {position}: kind")
+        )
     for entry, kind in zip(entries, kinds, strict=True):
         entry.kind = kind
     return entries

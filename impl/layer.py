@@ -8,15 +8,16 @@ the layer dispatches them to the providers and keeps each connection's offload m
 
 Promises:
 
-- every locked method checks its arguments first (TypeError naming the bad one, and then nothing
-  has changed), then holds the layer's single lock for the whole operation: every provider
-  callback runs under it, and a batch takes it once;
+- every locked method checks its arguments first (TypeError naming the bad one, a malformed
+  ``Ctx`` included, and then nothing has changed), then holds the layer's single lock for the
+  whole operation: every provider callback runs under it, and a batch takes it once;
 - a provider callback that calls a locked method of the same layer gets ``LayerReentryError``
   instead of a deadlock; a callback that raises counts as its documented failure value
   (RFC-RAISE, STRICT-RAISE), the remaining providers are still called and the lock is released;
 - ``mark``, ``is_offloaded``, ``is_established``, ``registered``, ``holders`` and ``marks`` read
-  without the lock (each is one atomic read under CPython's GIL), so providers may call them from
-  their callbacks; they see each connection's record before or after an operation, never a mix.
+  without the lock (``impl.marks``), so providers may call them from their callbacks; another
+  thread sees each connection's record before or after an operation, a whole batch included,
+  never a mix (the thread running a batch sees its progress).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
-from impl.batch import Batch, BatchEntry, checked_entries
+from impl.batch import Batch, BatchEntry, check_ctx, checked_entries
 from impl.calls import call_int
 from impl.lock import LayerLock, LayerReentryError
 from impl.marks import MarkTable
@@ -54,10 +55,6 @@ class Dispatch(Protocol):
     def submit(self, entries: list[BatchEntry]) -> None: ...
 
 
-def _bad_ctx(method: str, ctx: object) -> TypeError:
-    return TypeError(f"OffloadLayer.{method}: ctx must be a model.conn.Ctx, got {type(ctx).__name__}")
-
-
 def _check_class(method: str, cls: object) -> OffloadClass:
     if not isinstance(cls, OffloadClass):
         raise TypeError(
@@ -81,7 +78,7 @@ class OffloadLayer:
         self._slot = private_slot
         self._lock = LayerLock()
         self._classes: tuple[OffloadClass, ...] = ()
-        self._marks = MarkTable()
+        self._marks = MarkTable(self._lock.held_by_caller)
         self._dispatch: Dispatch
         if profile is Profile.STRICT:
             self._dispatch = StrictDispatch(self._marks, private_slot=private_slot)
@@ -147,8 +144,7 @@ class OffloadLayer:
 
     def conn_add(self, ctx: Ctx) -> int:
         """``ct_offload_conn_add``: an errno (RFC-ADD; strict: STRICT-GATE, -ASK-ADD, -EFFECT)."""
-        if not isinstance(ctx, Ctx):
-            raise _bad_ctx("conn_add", ctx)
+        ctx = check_ctx("OffloadLayer.conn_add", ctx)
         self._lock.acquire("conn_add")
         try:
             return self._dispatch.conn_add(ctx)
@@ -157,8 +153,7 @@ class OffloadLayer:
 
     def conn_del(self, ctx: Ctx) -> None:
         """``ct_offload_conn_del`` (RFC-DEL; strict: the holders only, then NONE)."""
-        if not isinstance(ctx, Ctx):
-            raise _bad_ctx("conn_del", ctx)
+        ctx = check_ctx("OffloadLayer.conn_del", ctx)
         self._lock.acquire("conn_del")
         try:
             self._dispatch.conn_del(ctx)
@@ -168,8 +163,7 @@ class OffloadLayer:
     def conn_update(self, ctx: Ctx) -> int:
         """``ct_offload_conn_update``: a last-used timestamp in ms, 0 for none (RFC-UPD: the first
         non-zero answer; strict: the latest positive one of the holders)."""
-        if not isinstance(ctx, Ctx):
-            raise _bad_ctx("conn_update", ctx)
+        ctx = check_ctx("OffloadLayer.conn_update", ctx)
         self._lock.acquire("conn_update")
         try:
             return self._dispatch.conn_update(ctx)
@@ -178,8 +172,7 @@ class OffloadLayer:
 
     def conn_established(self, ctx: Ctx) -> None:
         """``ct_offload_conn_established`` (RFC-EST; strict: the holders of an ADDED connection)."""
-        if not isinstance(ctx, Ctx):
-            raise _bad_ctx("conn_established", ctx)
+        ctx = check_ctx("OffloadLayer.conn_established", ctx)
         self._lock.acquire("conn_established")
         try:
             self._dispatch.conn_established(ctx)
@@ -188,8 +181,7 @@ class OffloadLayer:
 
     def can_offload(self, ctx: Ctx) -> bool:
         """``ct_offload_can_offload`` (RFC-CAN; strict: STRICT-ASK-POLICY, -POLICY-STOP)."""
-        if not isinstance(ctx, Ctx):
-            raise _bad_ctx("can_offload", ctx)
+        ctx = check_ctx("OffloadLayer.can_offload", ctx)
         self._lock.acquire("can_offload")
         try:
             return self._dispatch.can_offload(ctx)
@@ -212,7 +204,11 @@ class OffloadLayer:
         entries = checked_entries(batch)
         self._lock.acquire("submit")
         try:
-            self._dispatch.submit(entries)
+            self._marks.begin_batch()
+            try:
+                self._dispatch.submit(entries)
+            finally:
+                self._marks.end_batch()
         finally:
             self._lock.release()
 

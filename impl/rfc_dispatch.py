@@ -71,7 +71,6 @@ class RfcDispatch:
         """Rules for ``profile`` (RFC_V1 or RFC_V2) writing marks into ``marks``."""
         if profile is Profile.STRICT:
             raise ValueError("RfcDispatch implements the rfc profiles only")
-        self._records = marks.records
         self._marks = marks
         self._slot = private_slot
         # RFC-BATCH: rfc-v2 answers a batch UPD without a timestamp EIO instead of ENODATA.
@@ -92,9 +91,9 @@ class RfcDispatch:
         conn = ctx.conn
         if self._slot and conn is not None:
             if mark is Mark.NONE:
-                self._records.pop(conn.id, None)
+                self._marks.write(conn.id, None)
             else:
-                self._records[conn.id] = ADDED_NO_HOLDER if mark is Mark.ADDED else EST_NO_HOLDER
+                self._marks.write(conn.id, ADDED_NO_HOLDER if mark is Mark.ADDED else EST_NO_HOLDER)
 
     def conn_add_(self, plan: Plan, ctx: Ctx) -> int:
         """RFC-ADD (``ct_offload_conn_add_``): first non-zero error, every provider still called;
@@ -181,15 +180,15 @@ class RfcDispatch:
         """RFC-BATCH (``ct_offload_op_batch_submit``).
 
         Every class with ``batch_submit`` is handed the whole batch first, in registration order:
-        one list holding the caller's own entries, the same list for each (so each sees what the
-        previous ones wrote). Then each op runs its single-op rule over the batched plan (those
-        classes skipped), and the result overwrites the op's error. ``last_used`` is reset to 0:
-        the C op has no such field.
+        a list of its own holding the caller's entries (so each sees what the previous ones wrote
+        into an op, and none can add or remove an op of the batch). Then each op runs its single-op
+        rule over the batched plan (those classes skipped), and the result overwrites the op's
+        error. ``last_used`` is reset to 0: the C op has no such field.
         """
-        if self._natives:
-            handed = list(entries)
-            for batch_submit in self._natives:
-                call_batch(batch_submit, handed)
+        for batch_submit in self._natives:
+            # Each gets a list of its own holding the caller's entries: they see what the previous
+            # ones wrote into an op, as in C, but a list one of them changes changes nothing else.
+            call_batch(batch_submit, list(entries))
         plan = self._batched
         for entry in entries:
             entry.last_used = 0

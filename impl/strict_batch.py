@@ -5,9 +5,10 @@ decided with the rules of ``impl.strict_rules`` that the single-op API also uses
 cannot drift apart, while a native provider is called once per run instead of once per op.
 
 Promises: every entry of the caller's batch gets exactly one result (its ``error``, and for UPD its
-``last_used``); a native provider is handed its own fresh copies of the ops it is a target of, so
-what it writes is its verdict and nobody else's, and is never overwritten; the caller's entries
-are written only in the effect step, after every provider of the run has answered.
+``last_used``); a native provider is handed its own fresh copies of the ops it is a target of, in a
+list of its own, so what it writes is its verdict and nobody else's, and is never overwritten (one
+that changes the list's entries answers EIO for all of them); the caller's entries are written
+only in the effect step, after every provider of the run has answered.
 """
 
 from __future__ import annotations
@@ -77,7 +78,11 @@ def submit_run(
         if not picked:
             continue
         copies = [BatchEntry(kind=run[i].kind, ctx=run[i].ctx, index=run[i].index) for i in picked]
-        answered = call_batch(cls.batch_submit, copies)
+        # The provider gets a list of its own. One that raises, or that adds, removes or reorders
+        # entries of it, is broken: EIO for every op it was handed (STRICT-RAISE); the verdicts
+        # are read from the copies, so nothing it did to the list can reach another op.
+        handed = list(copies)
+        answered = call_batch(cls.batch_submit, handed) and _untouched(handed, copies)
         for i, copy in zip(picked, copies, strict=True):
             native[(i, cls)] = verdict_of(copy) if answered else FAILED
 
@@ -98,6 +103,11 @@ def submit_run(
             if kind is OpType.POLICY and verdict[0] == 0:
                 break
         entry.error, entry.last_used = effect(marks, kind, entry.ctx, asked)
+
+
+def _untouched(handed: list[BatchEntry], copies: list[BatchEntry]) -> bool:
+    """Whether a provider left the list it was handed as it got it (the same entries, in order)."""
+    return len(handed) == len(copies) and all(a is b for a, b in zip(handed, copies, strict=True))
 
 
 def submit_batch(

@@ -20,7 +20,7 @@ from typing import TypeAlias
 from impl import sched
 from impl.batch import BatchEntry
 from impl.calls import call_batch, call_can, call_int, call_status
-from impl.marks import MarkTable
+from impl.marks import MarkTable, Record
 from impl.provider import OffloadClass
 from model.conn import Ctx
 from model.ops import BatchKind
@@ -86,12 +86,18 @@ def gate(
     return () if record is None else record[1]
 
 
+def _is_int(value: object) -> bool:
+    """An int (an ``Errno`` too), not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def verdict_of(entry: BatchEntry) -> Verdict:
-    """What a native provider wrote into ``entry`` (a value that is not an int counts as EIO); for
+    """What a native provider wrote into ``entry`` (a value that is not an int, a bool included,
+    counts as EIO); for
     UPD, in the form STRICT-ASK-UPD gives (an error carries no timestamp, and a success needs a
     positive one, else it is no data: ENODATA)."""
-    error = int(entry.error) if isinstance(entry.error, int) else EIO
-    last_used = int(entry.last_used) if isinstance(entry.last_used, int) else 0
+    error = int(entry.error) if _is_int(entry.error) else EIO
+    last_used = int(entry.last_used) if _is_int(entry.last_used) else 0
     if entry.kind is not OpType.UPD:
         return (error, last_used)
     if error:
@@ -206,28 +212,42 @@ def effect(marks: MarkTable, kind: OpType, ctx: Ctx, asked: Sequence[tuple[Offlo
 
     ``asked`` pairs each target that gave a verdict with it, in registration order. ADD: the
     targets that answered 0 become the holders (ADDED iff any). UPD: the result carries the
-    latest positive timestamp. DEL: the record is dropped. EST: EST iff the result is 0. FLUSH:
-    every record is dropped. POLICY: no change.
+    latest positive timestamp. DEL: the holders that removed the connection leave it; with none
+    left the record is dropped (a holder whose removal failed still holds it: STRICT-KEEP). EST:
+    EST iff the result is 0. FLUSH: every class that flushed leaves every record, and records left
+    without a holder are dropped (all of them when every class succeeded). POLICY: no change.
     """
     error = combine(kind, [verdict[0] for _, verdict in asked])
-    records = marks.records
     conn = ctx.conn
     if kind is OpType.ADD:
         holders = tuple(cls for cls, verdict in asked if verdict[0] == 0)
         if holders and conn is not None:
-            records[conn.id] = (Mark.ADDED, holders)
+            marks.write(conn.id, (Mark.ADDED, holders))
     elif kind is OpType.UPD:
         return (error, max((verdict[1] for _, verdict in asked), default=0) if error == 0 else 0)
     elif kind is OpType.DEL:
         if conn is not None:
-            records.pop(conn.id, None)
+            failing = [cls for cls, verdict in asked if verdict[0]]
+            record = marks.records.get(conn.id)
+            marks.write(conn.id, _still_held(record, failing) if failing and record is not None else None)
     elif kind is OpType.EST:
-        record = records.get(conn.id) if conn is not None else None
+        record = marks.records.get(conn.id) if conn is not None else None
         if error == 0 and record is not None and conn is not None:
-            records[conn.id] = (Mark.EST, record[1])
+            marks.write(conn.id, (Mark.EST, record[1]))
     elif kind is OpType.FLUSH:
-        marks.clear()
+        failing = [cls for cls, verdict in asked if verdict[0]]
+        if not failing:
+            marks.clear()
+        else:
+            for conn_id, record in list(marks.records.items()):
+                marks.write(conn_id, _still_held(record, failing))
     return (error, 0)
+
+
+def _still_held(record: Record, failing: Sequence[OffloadClass]) -> Record | None:
+    """STRICT-KEEP: the record left when only the classes in ``failing`` still hold the connection."""
+    holders = tuple(cls for cls in record[1] if cls in failing)
+    return (record[0], holders) if holders else None
 
 
 def decide(

@@ -86,26 +86,26 @@ def mark_after(profile: Profile, before: Mark, kind: OpType, succeeded: bool) ->
     result was 0 (``succeeded``) or not, with the private slot present.
 
     rfc profiles: ADD success -> ADDED from any mark (so EST falls back, E-READD-EST), failure keeps
-    the mark; DEL -> NONE; EST from ADDED -> EST (it cannot fail); UPD, POLICY, FLUSH keep the mark.
+    the mark; DEL -> NONE (a failure cannot be reported); EST from ADDED -> EST (it cannot fail);
+    UPD, POLICY, FLUSH keep the mark.
     strict: ADD from NONE -> ADDED on success (from ADDED or EST the layer answers EEXIST and keeps
-    it); DEL -> NONE; EST from ADDED -> EST on success, else ADDED; FLUSH -> NONE; UPD and POLICY
+    it); DEL and FLUSH -> NONE on success, and a failure keeps the mark, since the provider still
+    holds the connection (STRICT-KEEP); EST from ADDED -> EST on success, else ADDED; UPD and POLICY
     keep it. EST from NONE or EST keeps the mark in every profile (EALREADY).
 
-    post: kind is not OpType.DEL or __return__ is Mark.NONE
+    post: kind is not OpType.DEL or __return__ is Mark.NONE or (profile is Profile.STRICT and not succeeded)
     post: kind not in (OpType.UPD, OpType.POLICY) or __return__ is before
     post: succeeded or __return__ in (before, Mark.NONE)
     """
     # crosshair: per_condition_timeout=10
-    if kind is OpType.DEL:
-        return Mark.NONE
+    if kind is OpType.DEL or (kind is OpType.FLUSH and profile is Profile.STRICT):
+        return before if profile is Profile.STRICT and not succeeded else Mark.NONE
     if kind is OpType.ADD:
         if profile is Profile.STRICT and before is not Mark.NONE:
             return before
         return Mark.ADDED if succeeded else before
     if kind is OpType.EST:
         return Mark.EST if before is Mark.ADDED and succeeded else before
-    if kind is OpType.FLUSH and profile is Profile.STRICT:
-        return Mark.NONE
     return before
 
 

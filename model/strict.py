@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 
 from model.conn import Ctx
 from model.ops import BatchOp, BatchResult, Call, InvalidType
-from model.pmap import PersistentMap
 from model.state import EMPTY_RECORD, LayerState, Record
 from model.verdict import (
     NO_OPINION,
@@ -120,11 +119,13 @@ def effect(
       the latest (max) positive timestamp, error 0 if there is one, else STRICT-COMBINE-ANY with
       ENODATA (E-UPD-FIRST, E-UPD-TS).
     - POLICY (replaces RFC-CAN): STRICT-COMBINE-ANY with EPERM (E-CAN-NULL).
-    - DEL (replaces RFC-DEL): STRICT-COMBINE-ALL; the record is dropped, so the mark is NONE.
+    - DEL (replaces RFC-DEL): STRICT-COMBINE-ALL; the holders that removed the connection leave
+      its record, and with none left the record is dropped, so the mark is NONE (STRICT-KEEP).
     - EST (replaces RFC-EST step 3): STRICT-COMBINE-ALL; the mark becomes EST only on 0, so a
       provider's refusal leaves it ADDED and EST may be retried.
-    - FLUSH (replaces RFC-FLUSH): STRICT-COMBINE-ALL; every record is dropped, so every mark is NONE
-      (E-FLUSH-MARKS).
+    - FLUSH (replaces RFC-FLUSH): STRICT-COMBINE-ALL; every provider that flushed leaves every
+      record, and records with no holder left are dropped; when all succeed every mark is NONE
+      (E-FLUSH-MARKS; STRICT-KEEP).
     """
     kind = op.kind
     errors = tuple(v.error for _, v in verdicts)
@@ -142,16 +143,30 @@ def effect(
         return state, BatchResult(error=combine_any(errors, NO_OPINION[OpType.POLICY]))
     error = combine_all(errors)
     if kind is OpType.DEL:
-        state = state.with_record(op.conn_id, EMPTY_RECORD)
+        state = state.with_record(op.conn_id, kept(state.record(op.conn_id), failed(verdicts)))
     elif kind is OpType.EST and error == 0:
         state = state.with_record(op.conn_id, replace(state.record(op.conn_id), mark=Mark.EST))
     elif kind is OpType.FLUSH:
-        state = replace(state, records=_cleared(state.records))
+        still = failed(verdicts)
+        changes = [(conn_id, kept(record, still)) for conn_id, record in state.records.items()]
+        state = replace(state, records=state.records.update((c, r if r.holders else None) for c, r in changes))
     return state, BatchResult(error=error)
 
 
-def _cleared(records: PersistentMap[int, Record]) -> PersistentMap[int, Record]:
-    return records.update((conn_id, None) for conn_id, _ in list(records.items()))
+def failed(verdicts: tuple[tuple[int, BatchResult], ...]) -> frozenset[int]:
+    """The providers whose verdict is an error."""
+    return frozenset(ident for ident, verdict in verdicts if verdict.error)
+
+
+def kept(record: Record, failing: frozenset[int]) -> Record:
+    """Rule STRICT-KEEP: what a failed DEL or FLUSH leaves of a connection's record. A holder whose
+    removal failed (the device still holds the connection: a failed REMOVE or FLUSH, a raising
+    callback) stays a holder, so the mark keeps saying what the device holds; the others leave.
+    With no holder left the record is empty (NONE). A later DEL or FLUSH asks the remaining holders
+    again, and the tracker retries until one succeeds (TRACK-RETRY), so no hardware entry is leaked
+    (erratum E-DEL-LOST)."""
+    holders = record.holders & failing
+    return replace(record, holders=holders) if holders else EMPTY_RECORD
 
 
 def apply_op(state: LayerState, op: BatchOp, now: int) -> tuple[LayerState, tuple[Call, ...], BatchResult]:

@@ -8,47 +8,23 @@ operations spread over 16 connections (the per-connection partition helps), all 
 (barriers).
 
 Promises: the same seeded workloads every run; times are per history (median and worst of
-``HISTORIES``), with the verdicts counted, so a slow "ok" and a fast "unknown" are not confused.
+``HISTORIES``), with the verdicts counted, so a slow "ok" and a fast "unknown" are not confused;
+a "fail" verdict is a failure of the bench (the history is printed as swim lanes).
 """
 
 from __future__ import annotations
 
-import random
 import statistics
-import sys
 import time
 
 from conformance.bench.timing import Section
-from conformance.concurrent import prepared, run_threads
+from conformance.concurrent import OPS, THREADS, real_thread_history
 from conformance.history import Operation
-from conformance.linearizability import check
-from conformance.scenario import parse_scenario
-from model.conn import Ctx
-from model.ops import Add, BatchOp, Delete, Established, Flush, LayerOp, QueryMark, SubmitBatch, Update
-from model.vocab import OpType, Profile
+from conformance.linearizability import check, swim_lanes
+from model.vocab import Profile
 
-THREADS, OPS, HISTORIES = 4, 50, 12
-PROVIDERS = parse_scenario(
-    {"providers": [{"name": "a", "upd": {"1": 9, "2": 4}}, {"name": "b", "callbacks": ["add", "del", "est", "batch"]}]}
-).providers
+HISTORIES = 12
 WORKLOADS = {"16 connections": (16, 0), "2 connections": (2, 0), "16 connections, flush every 25": (16, 25)}
-
-
-def _op(rng: random.Random, conns: int) -> LayerOp:
-    conn = rng.randrange(1, conns + 1)
-    kind = rng.choice(["add", "add", "upd", "est", "del", "mark", "batch"])
-    if kind == "batch":
-        kinds = [rng.choice([OpType.ADD, OpType.UPD, OpType.DEL]) for _ in range(rng.randint(1, 3))]
-        return SubmitBatch(ops=tuple(BatchOp(kind=k, ctx=Ctx.of(rng.randrange(1, conns + 1))) for k in kinds))
-    if kind == "mark":
-        return QueryMark(conn=conn)
-    single: dict[str, type[Add | Update | Established | Delete]] = {
-        "add": Add,
-        "upd": Update,
-        "est": Established,
-        "del": Delete,
-    }
-    return single[kind](ctx=Ctx.of(conn))
 
 
 def overlapping(history: tuple[Operation, ...]) -> float:
@@ -61,45 +37,26 @@ def overlapping(history: tuple[Operation, ...]) -> float:
     return hit / len(history)
 
 
-def _threads(seed: int, conns: int, flush_every: int) -> list[list[LayerOp]]:
-    rng = random.Random(seed)
-    out: list[list[LayerOp]] = []
-    for t in range(THREADS):
-        ops = [_op(rng, conns) for _ in range(OPS)]
-        if flush_every:
-            ops = [Flush() if (i + 1) % flush_every == 0 and t == 0 else op for i, op in enumerate(ops)]
-        out.append(ops)
-    return out
-
-
-def _history(profile: Profile, seed: int, conns: int, flush_every: int) -> tuple[tuple[Operation, ...], object]:
-    impl, model = prepared(PROVIDERS, profile)
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        history = run_threads(impl, _threads(seed, conns, flush_every))
-    finally:
-        sys.setswitchinterval(interval)
-    return history, model.state
-
-
 def run() -> Section:
     """Check ``HISTORIES`` histories per workload and profile; per-history times."""
     table = [
         "| profile | workload | ops | overlapping ops | median ms | worst ms | verdicts |",
         "|---|---|---|---|---|---|---|",
     ]
-    notes = []
+    notes: list[str] = []
+    failures: list[str] = []
     for profile in (Profile.RFC_V1, Profile.STRICT):
         for name, (conns, flush_every) in WORKLOADS.items():
             times, verdicts, overlap = [], [], []
             for seed in range(HISTORIES):
-                history, start = _history(profile, seed, conns, flush_every)
+                history, model = real_thread_history(profile, seed, conns, flush_every)
                 overlap.append(overlapping(history))
                 began = time.perf_counter()
-                verdict = check(history, start)  # type: ignore[arg-type]
+                verdict = check(history, model.state)
                 times.append((time.perf_counter() - began) * 1000)
                 verdicts.append(verdict.status)
+                if verdict.status == "fail":  # impl broke linearizability: the bench fails
+                    failures.append(f"{profile.value}, {name}, seed {seed}:\n{swim_lanes(history, verdict)}")
             counted = ", ".join(f"{v} {verdicts.count(v)}" for v in sorted(set(verdicts)))
             median, worst = statistics.median(times), max(times)
             share = f"{statistics.mean(overlap):.0%}"
@@ -110,4 +67,5 @@ def run() -> Section:
                 f"checker, {profile.value}, {name}: {median:.1f} ms median, {worst:.1f} ms worst per "
                 f"{THREADS}x{OPS} history, {share} of operations overlapping ({counted})"
             )
-    return Section(title=f"Linearizability checker on {THREADS} threads x {OPS} operations", table=table, notes=notes)
+    title = f"Linearizability checker on {THREADS} threads x {OPS} operations"
+    return Section(title=title, table=table, notes=notes, failures=failures)

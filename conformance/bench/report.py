@@ -1,4 +1,4 @@
-"""Running the benchmarks and writing their report."""
+"""Running the benchmarks and writing their report; a benchmark that found a wrong result fails the run."""
 
 from __future__ import annotations
 
@@ -35,9 +35,13 @@ def main(report_path: str | None, only: list[str]) -> int:
     lines = ["# ct-offload benchmarks", "", f"Python {platform.python_version()} on {platform.machine()}, one run.", ""]
     for section in sections:
         lines += [f"## {section.title}", "", *section.table, "", *(f"- {note}" for note in section.notes), ""]
+        lines += [f"**FAILED**: {failure}" for failure in section.failures]
     text = "\n".join(lines)
     print(text)
     if report_path:
         Path(report_path).parent.mkdir(parents=True, exist_ok=True)
         Path(report_path).write_text(text)
-    return 0
+    failed = [section.title for section in sections if section.failures]
+    for title in failed:
+        print(f"bench failed: {title}", file=sys.stderr)
+    return 1 if failed else 0

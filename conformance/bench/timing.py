@@ -5,16 +5,18 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Section:
-    """One benchmark's findings: a title, a markdown table and the headline ratios."""
+    """One benchmark's findings: a title, a markdown table, the headline ratios, and failures."""
 
     title: str
     table: list[str]
     notes: list[str]
+    #: What went wrong while measuring (a wrong result, not a slow one): any fails the bench.
+    failures: list[str] = field(default_factory=list)
 
 
 def best_of(repeats: int, func: Callable[[], object]) -> float:

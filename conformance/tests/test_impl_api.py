@@ -161,7 +161,7 @@ def test_submit_checks_entries_changed_after_add_and_converts_raw_kinds(profile:
     second.ctx = 7  # type: ignore[assignment]
     with pytest.raises(TypeError) as raised:
         layer.submit(batch)
-    assert str(raised.value) == "OffloadLayer.submit: entry 1: ctx must be a model.conn.Ctx"
+    assert str(raised.value) == "OffloadLayer.submit: entry 1: ctx must be a model.conn.Ctx, got int"
     assert first.kind == 0 and first.kind.__class__ is int  # refused: no entry changed
     second.ctx, second.kind = Ctx.of(2), "UPD"  # type: ignore[assignment]
     with pytest.raises(TypeError) as raised:

@@ -3,6 +3,7 @@ deterministic scheduler on the real impl, and a deliberately broken impl the two
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -10,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from conformance.concurrent import prepared, run_threads, verdict_of_run
+from conformance import summary
+from conformance.concurrent import prepared, real_thread_history, run_threads, verdict_of_run
 from conformance.history import Operation
 from conformance.linearizability import check, swim_lanes
 from conformance.scenario import parse_scenario
@@ -188,3 +190,26 @@ def test_stress_on_real_threads_with_a_tiny_switch_interval() -> None:
             assert verdict.ok, swim_lanes(history, verdict)
     finally:
         sys.setswitchinterval(interval)
+
+
+#: Real-thread histories per profile: 1,000 in the deep run (``$CT_OFFLOAD_DEEP_HISTORIES``), enough
+#: to find a failure that shows once in 100 histories with probability 1 - 0.99**1000; fewer in CI.
+REAL_HISTORIES = {
+    "deep": int(os.environ.get("CT_OFFLOAD_DEEP_HISTORIES", "1000")),
+    "conformance": 60,
+}.get(os.environ.get("HYPOTHESIS_PROFILE", "ci"), 20)
+
+
+@pytest.mark.parametrize("profile", list(Profile), ids=[p.value for p in Profile])
+def test_real_thread_histories_are_linearizable(profile: Profile) -> None:
+    # The seeded random workload (batches, [DEL c, ADD c] among them, and lock-free mark reads) on
+    # real threads, alternately spread over 16 connections and packed on 2.
+    failures = []
+    for seed in range(REAL_HISTORIES):
+        history, model = real_thread_history(profile, seed, conns=2 if seed % 2 else 16)
+        verdict = verdict_of_run(model, history)
+        summary.count("histories")
+        summary.count("history ops", len(history))
+        if verdict.status == "fail":
+            failures.append(f"seed {seed}:\n{swim_lanes(history, verdict)}")
+    assert not failures, f"{len(failures)} of {REAL_HISTORIES} histories not linearizable:\n" + failures[0]
