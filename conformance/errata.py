@@ -95,8 +95,9 @@ ERRATA: tuple[Erratum, ...] = (
         title="Every batch provider is called for an empty batch",
         rfc_rule="RFC-BATCH",
         strict_rule="STRICT-BATCH",
-        why="ct_sweep submits once per sweep even when nothing expired, so each sweep costs every batch "
-        "provider a call (and the layer's lock) for nothing.",
+        why="ct_sweep submits one batch per expiry list, even when nothing in the list expired, so every "
+        "run of the clean thread hands each batch provider 100 batches (99 of them empty when one "
+        "connection is due), each under the layer's lock.",
         scenario={"providers": [{"callbacks": ["batch"]}], "steps": [{"do": "batch", "ops": []}]},
         rfc={"trace": [["p0", "batch", []]]},
         strict={"trace": []},
@@ -261,6 +262,22 @@ ERRATA: tuple[Erratum, ...] = (
         strict={"trace": [["p0", "can", 0], ["p1", "can", 0], ["p1", "add", 0], ["p1", "est", 0], ["p1", "del", 0]]},
     ),
     Erratum(
+        id="E-DEL-LOST",
+        title="A failed removal is lost: the mark goes NONE while the device still holds the connection",
+        rfc_rule="RFC-DEL",
+        strict_rule="STRICT-KEEP",
+        why="conn_del is void, so a provider cannot report that its removal failed (a device REMOVE "
+        "that failed or timed out), and the mark is set to NONE anyway. Nothing will ever retry: "
+        "conntrack has forgotten the connection, and the hardware entry leaks until a flush; "
+        "re-adding the connection even reports success.",
+        scenario={
+            "providers": [{"callbacks": ["add", "del"], "raises": ["del"]}],
+            "steps": [{"do": "add", "conn": 0}, {"do": "del", "conn": 0}, {"do": "add", "conn": 0}],
+        },
+        rfc={"returns": [0, None, 0], "marks": [{"0": "ADDED"}, {"0": "NONE"}, {"0": "ADDED"}]},
+        strict={"returns": [0, None, 17], "marks": [{"0": "ADDED"}, {"0": "ADDED"}, {"0": "ADDED"}]},
+    ),
+    Erratum(
         id="E-NULL-CONN",
         title="ADD, DEL and EST of a NULL connection dereference NULL",
         rfc_rule="RFC-NULL",
@@ -282,22 +299,23 @@ TRACKER_ERRATA: tuple[Erratum, ...] = (
         title="The dummy provider is registered in production, and its connections never expire",
         rfc_rule="TRACK-INIT",
         strict_rule="TRACK-INIT",
-        why="ct_offload_module_init registers every ct provider named like a registered dpif offload "
-        "class, and a userspace datapath always registers 'dummy'; the dummy answers every UPD with "
-        "the current time, so every committed connection is offloaded into its list and refreshed for "
-        "ever, TCP sequence checks off.",
+        why="dpif_offload_module_init registers the 'dummy' and 'dummy_x' dpif offload classes in every "
+        "build, whatever the datapath, and ct_offload_module_init registers every ct provider named like "
+        "a registered dpif offload class: with hw-offload=true the dummy ct provider is always active. It "
+        "answers every UPD with the current time, so every committed connection is offloaded into its "
+        "list and refreshed for ever, TCP sequence checks off.",
         scenario={
             "providers": [{"kind": "dummy", "name": "dummy"}],
             "config": {"dpif_classes": ["dummy", "dummy_x"], "requested": []},
             "events": [
                 {"at": 0, "do": "commit", "flow": 0},
-                {"at": 40000, "do": "sweep"},
+                {"at": 60000, "do": "sweep"},
                 {"at": 80000, "do": "sweep"},
             ],
         },
         rfc={
             "register": [0],
-            "results": [1, {"cleaned": [], "refreshed": [[1, 60000]]}, {"cleaned": [], "refreshed": [[1, 100000]]}],
+            "results": [1, {"cleaned": [], "refreshed": [[1, 80000]]}, {"cleaned": [], "refreshed": [[1, 100000]]}],
             "marks": {"1": "ADDED"},
         },
         strict={
@@ -315,8 +333,8 @@ TRACKER_ERRATA: tuple[Erratum, ...] = (
         why="conn_add marks the connection ADDED when no provider objected, and patch 07 skips every TCP "
         "sequence, window and RST check for a connection so marked.",
         scenario={"events": [{"at": 0, "do": "commit", "flow": 0}]},
-        rfc={"table": {"1": [0, 30000, False, False, False]}, "marks": {"1": "ADDED"}},
-        strict={"table": {"1": [0, 30000, False, False, True]}, "marks": {"1": "NONE"}},
+        rfc={"table": {"1": [0, 60000, False, False, False]}, "marks": {"1": "ADDED"}},
+        strict={"table": {"1": [0, 60000, False, False, True]}, "marks": {"1": "NONE"}},
     ),
     Erratum(
         id="E-TRACK-STALE",
@@ -330,16 +348,16 @@ TRACKER_ERRATA: tuple[Erratum, ...] = (
             "providers": [{"callbacks": ["add", "del", "upd"], "upd": {"1": 1}}],
             "events": [
                 {"at": 0, "do": "commit", "flow": 0},
-                {"at": 40000, "do": "sweep"},
+                {"at": 60000, "do": "sweep"},
                 {"at": 80000, "do": "sweep"},
             ],
         },
         rfc={
-            "results": [1, {"cleaned": [], "refreshed": [[1, 60000]]}, {"cleaned": [], "refreshed": [[1, 100000]]}],
+            "results": [1, {"cleaned": [], "refreshed": [[1, 80000]]}, {"cleaned": [], "refreshed": [[1, 100000]]}],
             "marks": {"1": "ADDED"},
         },
         strict={
-            "results": [1, {"cleaned": [[1, "stale"]], "refreshed": []}, {"cleaned": [], "refreshed": []}],
+            "results": [1, {"cleaned": [], "refreshed": [[1, 60001]]}, {"cleaned": [[1, "stale"]], "refreshed": []}],
             "marks": {"1": "NONE"},
         },
     ),
@@ -372,19 +390,22 @@ TRACKER_ERRATA: tuple[Erratum, ...] = (
         title="A live offloaded connection is missed by lookups between its expiry and the next sweep",
         rfc_rule="TRACK-SWEEP-RFC",
         strict_rule="TRACK-SWEEP-STRICT",
-        why="Offloaded connections are refreshed only after their software expiry; until the next sweep "
-        "conn_key_lookup skips them, so software-path packets and dumps do not see a connection the "
-        "hardware is still forwarding, every interval.",
+        why="Offloaded connections are refreshed only once their software expiry has passed; until the clean "
+        "thread next runs, conn_key_lookup skips them, so software-path packets and dumps do not see a "
+        "connection the hardware is still forwarding. With the default timeouts a connection first expires "
+        "60 s after its first packet and the clean thread runs every 20 s, so the first window lasts up to "
+        "20 s; a refresh then sets the expiry to the time of the next run, and each later window lasts "
+        "until the clean thread actually wakes.",
         scenario={
             "providers": [{"kind": "dummy", "name": "dummy"}],
             "events": [
-                {"at": 0, "do": "commit", "flow": 0},
-                {"at": 20000, "do": "sweep"},
-                {"at": 35000, "do": "lookup", "flow": 0},
+                {"at": 5000, "do": "commit", "flow": 0},
+                {"at": 60000, "do": "sweep"},
+                {"at": 70000, "do": "lookup", "flow": 0},
             ],
         },
         rfc={"results": [1, {"cleaned": [], "refreshed": []}, None]},
-        strict={"results": [1, {"cleaned": [], "refreshed": [[1, 50000]]}, 1]},
+        strict={"results": [1, {"cleaned": [], "refreshed": [[1, 120000]]}, 1]},
     ),
 )
 

@@ -59,7 +59,7 @@ def _op(flows: int, *, lookups: bool = False) -> st.SearchStrategy[TrackerOp]:
 def timed(
     ops: st.SearchStrategy[TrackerOp], *, max_size: int = 12, regular_sweeps: bool = False
 ) -> st.SearchStrategy[Events]:
-    """Events at non-decreasing times (steps of up to 45 s); with ``regular_sweeps`` a sweep is also
+    """Events at non-decreasing times (steps of up to 65 s); with ``regular_sweeps`` a sweep is also
     inserted at every multiple of the sweep interval, as the clean thread does."""
 
     def build(pairs: list[tuple[int, TrackerOp]]) -> Events:
@@ -74,7 +74,7 @@ def timed(
             events.append((now, op))
         return events
 
-    gaps = st.sampled_from([0, 1000, 5000, 15000, 25000, 35000, 45000])
+    gaps = st.sampled_from([0, 1000, 5000, 15000, 25000, 35000, 45000, 65000])
     return st.lists(st.tuples(gaps, ops), max_size=max_size).map(build)
 
 
@@ -121,7 +121,8 @@ def _stale_expires(profile: Profile, events: Events) -> bool:
             last[result] = now
         if isinstance(op, Sweep):
             for conn_id, (_, _, established, forced, _) in t.table().items():
-                timeout = config.timeout_established if established else config.timeout_new
+                # Before a reply a connection's timeout is UDP_FIRST or UDP_SINGLE (equal by default).
+                timeout = config.udp_multiple if established else max(config.udp_first, config.udp_single)
                 if not forced and max(last[conn_id], HW_STAMP) + timeout <= now:
                     return False
     return True

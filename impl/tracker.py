@@ -72,7 +72,9 @@ class ConnTracker:
         self._stats = TrackerStats()
         self._lock = threading.Lock()
         self._owner: int | None = None
-        self._sweeper = Sweeper(layer, self._table, config, self._stats, self._clean)
+        # Strict: cleaned connections a provider failed to remove, retried by every sweep and flush.
+        self._removing: dict[int, Conn] = {}
+        self._sweeper = Sweeper(layer, self._table, config, self._stats, self._clean, retry=self._retry_removals)
 
     @property
     def layer(self) -> OffloadLayer:
@@ -106,24 +108,43 @@ class ConnTracker:
             finally:
                 self._owner = None
 
-    def _timeout(self, conn: Conn) -> int:
-        return self._config.timeout_established if conn.established else self._config.timeout_new
-
     def _clean(self, conn: Conn, reason: str) -> None:
-        """TRACK-CLEAN: out of the table; ``conn_del`` if enabled (rfc-v1: always; else if offloaded)."""
+        """TRACK-CLEAN: out of the table; ``conn_del`` for it: rfc-v1 whenever offload is enabled,
+        rfc-v2 and strict when it is offloaded."""
         self._table.remove(conn)
         self._stats.cleaned[reason] += 1
-        if self._config.enabled and (self._profile is Profile.RFC_V1 or self._layer.is_offloaded(conn.id)):
+        if self._profile is Profile.RFC_V1 and self._config.enabled:
             self._layer.conn_del(conn.ctx())
+        elif self._profile is not Profile.RFC_V1 and self._layer.is_offloaded(conn.id):
+            self._remove(conn)
+
+    def _remove(self, conn: Conn) -> None:
+        """``conn_del``; under strict a connection some provider still holds afterwards (its removal
+        failed, STRICT-KEEP) is kept for TRACK-RETRY, and forgotten once none does."""
+        self._layer.conn_del(conn.ctx())
+        if self._profile is Profile.STRICT:
+            if self._layer.is_offloaded(conn.id):
+                self._removing[conn.id] = conn
+            else:
+                self._removing.pop(conn.id, None)
+
+    def _retry_removals(self) -> None:
+        """TRACK-RETRY: ``conn_del`` again for every connection whose removal failed, in id order."""
+        for conn_id in sorted(self._removing):
+            self._stats.removal_retries += 1
+            self._remove(self._removing[conn_id])
 
     # Packets (TRACK-COMMIT, TRACK-REPLY, TRACK-LOOKUP).
 
-    def commit(self, flow: int, now: int, netdev: str | None = None) -> int:
+    def commit(self, flow: int, now: int, netdev: str | None = None) -> int | None:
         """TRACK-COMMIT: a packet of ``flow`` committed at ``now`` from ``netdev``; the conn's id.
 
-        A live connection gets expiry now + its timeout and nothing is called. Otherwise a new one
-        is created (expiry now + timeout_new) and, if offload is enabled, handed to ``conn_add``
-        with ``netdev`` at once (the result only counts in ``stats().offloaded``).
+        A live connection is updated as ``other_conn_update`` does for the original direction
+        (FIRST becomes MULTIPLE) and gets expiry now + its state's timeout; nothing is called.
+        Otherwise, unless the table already holds ``n_conn_limit`` connections (then nothing
+        happens and the result is None), a new one is created in state FIRST (expiry now +
+        udp_first) and, if offload is enabled, handed to ``conn_add`` with ``netdev`` at once (the
+        result only counts in ``stats().offloaded``).
         """
         flow = check_flow("commit", flow)
         now = check_time("commit", now)
@@ -131,9 +152,14 @@ class ConnTracker:
         with self._locked("commit"):
             conn = self._table.live(flow, now)
             if conn is not None:
-                conn.expiration = now + self._timeout(conn)
+                if conn.state == "FIRST":
+                    conn.state = "MULTIPLE"
+                conn.expiration = now + self._config.timeout(conn.state)
                 return conn.id
-            conn = self._table.create(flow, now + self._config.timeout_new)
+            if len(self._table) >= self._config.n_conn_limit:
+                self._stats.refused += 1
+                return None
+            conn = self._table.create(flow, now + self._config.udp_first)
             self._stats.created += 1
             if self._config.enabled and self._layer.conn_add(conn.ctx(netdev)) == 0:
                 self._stats.offloaded += 1
@@ -142,8 +168,8 @@ class ConnTracker:
     def reply(self, flow: int, now: int, netdev: str | None = None) -> int | None:
         """TRACK-REPLY: a reply packet of ``flow``; the id of the live conn it establishes, or None.
 
-        The connection's expiry becomes now + timeout_established; if offload is enabled and its
-        mark is ADDED, the layer gets ``conn_established`` with ``netdev``.
+        The connection becomes BIDIR and its expiry now + udp_multiple; if offload is enabled and
+        its mark is ADDED, the layer gets ``conn_established`` with ``netdev``.
         """
         flow = check_flow("reply", flow)
         now = check_time("reply", now)
@@ -153,9 +179,9 @@ class ConnTracker:
             if conn is None:
                 return None
             if not conn.established:
-                conn.established = True
+                conn.state = "BIDIR"
                 self._stats.established += 1
-            conn.expiration = now + self._config.timeout_established
+            conn.expiration = now + self._config.timeout(conn.state)
             if self._config.enabled and self._layer.mark(conn.id) is Mark.ADDED:
                 self._layer.conn_established(conn.ctx(netdev))
                 self._stats.est_sent += 1
@@ -197,9 +223,12 @@ class ConnTracker:
             return conn.id
 
     def flush_all(self, now: int) -> int:
-        """TRACK-FLUSH: clean every connection, expired ones included, in id order; how many."""
+        """TRACK-FLUSH: clean every connection, expired ones included; how many. OVS walks a hash
+        map, so the order is unspecified; this tracker cleans in id order. Under strict the
+        removals providers failed are retried first (TRACK-RETRY)."""
         now = check_time("flush_all", now)
         with self._locked("flush_all"):
+            self._retry_removals()
             conns = self._table.in_id_order()
             for conn in conns:
                 self._clean(conn, "flushed")
@@ -223,6 +252,11 @@ class ConnTracker:
     def __len__(self) -> int:
         """How many connections the table holds (swept or not)."""
         return len(self._table)
+
+    def removing(self) -> tuple[int, ...]:
+        """Strict: the cleaned connections a provider has not removed yet, in id order."""
+        with self._locked("removing"):
+            return tuple(sorted(self._removing))
 
     def sequence_checked(self, conn_id: int) -> bool:
         """Whether TCP sequence checking applies to ``conn_id``: not for an offloaded connection

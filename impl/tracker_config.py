@@ -2,14 +2,14 @@
 
 Purpose: ``TrackerConfig`` holds what OVS's userspace conntrack is configured with when it drives
 the ct-offload layer (docs/spec.rst, "The connection tracker"): whether offload is enabled, the
-sweep interval, the expiry a packet sets before and after a reply, the registered dpif offload
-classes, the providers the user asked for, and whether the sweep batches. ``register_providers``
-is TRACK-INIT. The argument checks the tracker shares live here too.
+sweep interval, the UDP values of the timeout policy, the table's size limit, the registered dpif
+offload classes, the providers the user asked for, and whether the sweep batches.
+``register_providers`` is TRACK-INIT. The argument checks the tracker shares live here too.
 
 Promises:
 
 - a ``TrackerConfig`` is frozen and valid: construction raises TypeError or ValueError naming the
-  bad field (bools must be bools, times must be positive ints in ms, class names non-empty strs);
+  bad field (bools must be bools, times (ms) and the limit positive ints, class names non-empty strs);
 - ``register_providers`` checks all its arguments before registering anything, then registers,
   in the order given, exactly the classes TRACK-INIT selects, and returns their ``register``
   return codes in that order (an empty list when offload is disabled).
@@ -27,8 +27,15 @@ from model.vocab import Profile
 __all__ = ["TrackerConfig", "check_flow", "check_netdev", "check_time", "register_providers"]
 
 _BOOL_FIELDS = ("enabled", "batch_sweep")
-_TIME_FIELDS = ("sweep_interval", "timeout_new", "timeout_established")
+_POSITIVE_FIELDS = ("sweep_interval", "udp_first", "udp_single", "udp_multiple", "n_conn_limit")
 _NAMES_FIELDS = ("dpif_classes", "requested")
+
+# OVS's defaults (lib/conntrack-tp.c, ct_dpif_netdev_tp_def, in s; here in ms) for the timeout
+# policy's UDP values, and the table limit of lib/conntrack.c.
+CT_DPIF_TP_ATTR_UDP_FIRST = 60 * 1000
+CT_DPIF_TP_ATTR_UDP_SINGLE = 60 * 1000
+CT_DPIF_TP_ATTR_UDP_MULTIPLE = 30 * 1000
+DEFAULT_N_CONN_LIMIT = 3_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +43,22 @@ class TrackerConfig:
     """``model.tracker.TrackerConfig``'s knobs, times in ms (docs/spec.rst, "The connection tracker").
 
     ``enabled`` is ``other_config:hw-offload``; ``sweep_interval`` the clean thread's period and
-    the rfc profiles' refresh step; ``timeout_new`` / ``timeout_established`` the expiry a packet
-    sets before / after the connection has seen a reply; ``dpif_classes`` the dpif offload classes
+    the rfc profiles' refresh step; ``udp_first`` / ``udp_single`` / ``udp_multiple`` the expiry a
+    packet sets on a connection that is new / has seen more packets one way / has seen a reply
+    (the timeout policy's CT_DPIF_TP_ATTR_UDP_*); ``n_conn_limit`` the table's size limit (a
+    sweep walks about a 64th of it at most); ``dpif_classes`` the dpif offload classes
     ``dpif_offload_module_init`` registers (the rfc profiles register the providers so named);
     ``requested`` the providers the user asked for by name (strict registers only these);
-    ``batch_sweep`` whether the sweep refreshes through one batch (else one single-op UPD each).
+    ``batch_sweep`` whether the sweep refreshes through one batch per expiry list (else one
+    single-op UPD each).
     """
 
     enabled: bool = True
     sweep_interval: int = 20_000
-    timeout_new: int = 30_000
-    timeout_established: int = 60_000
+    udp_first: int = CT_DPIF_TP_ATTR_UDP_FIRST
+    udp_single: int = CT_DPIF_TP_ATTR_UDP_SINGLE
+    udp_multiple: int = CT_DPIF_TP_ATTR_UDP_MULTIPLE
+    n_conn_limit: int = DEFAULT_N_CONN_LIMIT
     dpif_classes: tuple[str, ...] = ("dummy", "dummy_x")
     requested: tuple[str, ...] = ()
     batch_sweep: bool = True
@@ -57,10 +69,10 @@ class TrackerConfig:
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise TypeError(f"TrackerConfig.{name} must be a bool, got {type(value).__name__}")
-        for name in _TIME_FIELDS:
+        for name in _POSITIVE_FIELDS:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"TrackerConfig.{name} must be an int (ms), got {type(value).__name__}")
+                raise TypeError(f"TrackerConfig.{name} must be an int, got {type(value).__name__}")
             if value <= 0:
                 raise ValueError(f"TrackerConfig.{name} must be positive, got {value}")
         for name in _NAMES_FIELDS:
@@ -72,6 +84,12 @@ class TrackerConfig:
                     raise TypeError(f"TrackerConfig.{name} must hold only str, got {type(item).__name__}")
                 if not item:
                     raise ValueError(f"TrackerConfig.{name} must not hold an empty name")
+
+    def timeout(self, state: str) -> int:
+        """The expiry a packet gives a UDP-like connection in ``state`` (lib/conntrack-other.c's
+        ``other_timeouts`` through ``tm_to_ct_dpif_tp``): FIRST -> udp_first, MULTIPLE ->
+        udp_single, BIDIR -> udp_multiple."""
+        return {"FIRST": self.udp_first, "MULTIPLE": self.udp_single, "BIDIR": self.udp_multiple}[state]
 
     def describe(self) -> str:
         """``enabled=True sweep_interval=20000 ...``: every knob, for logs and summaries."""

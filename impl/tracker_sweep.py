@@ -1,18 +1,21 @@
-"""The connection tracker's expiry sweep: TRACK-REFRESH, TRACK-SWEEP-RFC and TRACK-SWEEP-STRICT.
+"""The connection tracker's clean thread: TRACK-SWEEP, TRACK-REFRESH, TRACK-SWEEP-RFC and -STRICT.
 
-Purpose: conntrack's clean thread (``ct_sweep``) as patches 08-11 wire it, and its strict
-replacement (docs/spec.rst, "The connection tracker"). A sweep walks the connections that are
-due in (expiry, id) order, cleans those it need not ask about at once, asks the layer for the
-last-used times of the rest (TRACK-REFRESH), then applies each answer in the same order.
+Purpose: conntrack's clean thread (``conntrack_clean`` calling ``ct_sweep`` once per expiry list)
+as patches 08-11 wire it, and its strict replacement (docs/spec.rst, "The connection tracker").
+A sweep walks the expiry lists from where the last one stopped; each list is walked front to back
+(newest first), cleaning at once those it need not ask about and collecting the rest into the
+list's refresh (TRACK-REFRESH), whose answers are then applied in the same order. It stops early
+once it has walked more than a 64th of the table's limit, and the next sweep resumes there.
 ``impl.tracker.ConnTracker.sweep`` calls ``Sweeper.sweep`` with the tracker's lock held.
 
 Promises:
 
-- the walk's cleans come first, in walk order; then the refresh (one batch of UPD ops in walk order,
-  or with batching off one ``conn_update`` per connection in that order); then, in that order, each
-  answer refreshes or cleans its connection; ``SweepReport`` lists both in the order they happened;
-- rfc-v1 and rfc-v2 submit the batch even when it is empty (E-BATCH-EMPTY), strict only when it
-  has ops; the sweep is not gated on offload being enabled (patch 09 says so on purpose);
+- per list: the walk's cleans first, in walk order; then the refresh (one batch of UPD ops in walk
+  order, or with batching off one ``conn_update`` per connection in that order); then, in that
+  order, each answer refreshes or cleans its connection; ``SweepReport`` lists both in the order
+  they happened;
+- rfc-v1 and rfc-v2 submit every list's batch even when it is empty (E-BATCH-EMPTY), strict only
+  when it has ops; the sweep is not gated on offload being enabled (patch 09 says so on purpose);
 - a connection is cleaned through the ``clean`` callback the tracker passes (TRACK-CLEAN), and
   every UPD error is counted in ``stats.sweep_errors`` by errno name.
 """
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from impl.batch import Batch
 from impl.layer import OffloadLayer
 from impl.tracker_config import TrackerConfig
-from impl.tracker_table import Conn, ConnTable, TrackerStats
+from impl.tracker_table import N_EXP_LISTS, Conn, ConnTable, TrackerStats
 from model.vocab import Errno, OpType, Profile, errno_name
 
 __all__ = ["SweepReport", "Sweeper", "refresh"]
@@ -53,7 +56,7 @@ def refresh(
 ) -> list[tuple[int, int]]:
     """TRACK-REFRESH: ``(error, last_used)`` for each of ``conns``, in order.
 
-    Batching on: one batch of UPD ops (netdev None), submitted even when empty under the rfc
+    Batching on: one batch of UPD ops for the list (netdev None), submitted even when empty under the rfc
     profiles and only when non-empty under strict; each op's result as the layer wrote it (the rfc
     profiles write no timestamp). Batching off: one ``conn_update`` each, whose timestamp t gives
     (0, t) when it is data (strict: t > 0; rfc: t != 0), else (ENODATA, 0).
@@ -76,22 +79,51 @@ def refresh(
     return results
 
 
-@dataclass(frozen=True, slots=True)
 class Sweeper:
-    """What a sweep works on: the tracker's layer, table, knobs and counters, and its TRACK-CLEAN."""
+    """What a sweep works on (the tracker's layer, table, knobs, counters and TRACK-CLEAN), and the
+    expiry list the next sweep starts at (``ct->next_sweep``)."""
 
-    layer: OffloadLayer
-    table: ConnTable
-    config: TrackerConfig
-    stats: TrackerStats
-    clean: Clean
+    def __init__(
+        self,
+        layer: OffloadLayer,
+        table: ConnTable,
+        config: TrackerConfig,
+        stats: TrackerStats,
+        clean: Clean,
+        *,
+        retry: Callable[[], None],
+    ) -> None:
+        """A sweeper whose first sweep starts at expiry list 0; ``retry`` is TRACK-RETRY."""
+        self.layer = layer
+        self.table = table
+        self.config = config
+        self.stats = stats
+        self.clean = clean
+        self.retry = retry
+        self.next_sweep = 0
 
     def sweep(self, now: int) -> SweepReport:
-        """One sweep at ``now``: TRACK-SWEEP-STRICT under strict, else TRACK-SWEEP-RFC."""
+        """One run of the clean thread at ``now`` (``conntrack_clean``): the lists from
+        ``next_sweep`` on, each by TRACK-SWEEP-STRICT under strict, else TRACK-SWEEP-RFC, until all
+        are done or more than ``n_conn_limit // 64`` connections have been walked; first, the
+        removals providers failed are retried (TRACK-RETRY, strict only)."""
         self.stats.sweeps += 1
-        if self.layer.profile is Profile.STRICT:
-            return self._sweep_strict(now)
-        return self._sweep_rfc(now)
+        sweep_list = self._sweep_list_strict if self.layer.profile is Profile.STRICT else self._sweep_list_rfc
+        self.retry()
+        budget = self.config.n_conn_limit // 64
+        cleaned: list[tuple[int, str]] = []
+        refreshed: list[tuple[int, int]] = []
+        walked = 0
+        index = self.next_sweep
+        while index < N_EXP_LISTS:
+            if walked > budget:
+                break
+            members = self.table.walk(index)
+            walked += len(members)
+            sweep_list(members, now, cleaned, refreshed)
+            index += 1
+        self.next_sweep = index % N_EXP_LISTS
+        return SweepReport(cleaned=tuple(cleaned), refreshed=tuple(refreshed))
 
     def _refresh(self, conns: Sequence[Conn]) -> list[tuple[int, int]]:
         return refresh(self.layer, conns, self.config, self.stats)
@@ -100,12 +132,15 @@ class Sweeper:
         self.clean(conn, reason)
         cleaned.append((conn.id, reason))
 
-    def _sweep_rfc(self, now: int) -> SweepReport:
-        """TRACK-SWEEP-RFC: the expired connections; any success extends by one sweep interval."""
-        cleaned: list[tuple[int, str]] = []
-        refreshed: list[tuple[int, int]] = []
+    def _sweep_list_rfc(
+        self, members: list[Conn], now: int, cleaned: list[tuple[int, str]], refreshed: list[tuple[int, int]]
+    ) -> None:
+        """TRACK-SWEEP-RFC (``ct_sweep``): the list's expired connections; any success extends by
+        one sweep interval."""
         asked: list[Conn] = []
-        for conn in self.table.due(now):
+        for conn in members:
+            if conn.expiration > now:
+                continue
             if self.layer.is_offloaded(conn.id):
                 asked.append(conn)
             else:
@@ -115,23 +150,25 @@ class Sweeper:
                 reason = errno_name(error)
                 self.stats.sweep_errors[reason] += 1
                 self._clean(conn, reason, cleaned)
-            else:
-                # The timestamp is not used (E-TRACK-STALE), even for a forced connection (E-TRACK-FORCE).
-                conn.expiration = now + self.config.sweep_interval
-                self.stats.refreshed += 1
-                refreshed.append((conn.id, conn.expiration))
-        return SweepReport(cleaned=tuple(cleaned), refreshed=tuple(refreshed))
+                continue
+            # The timestamp is not used (E-TRACK-STALE), even for a forced connection (E-TRACK-FORCE).
+            conn.expiration = max(conn.expiration, now + self.config.sweep_interval)
+            self.stats.refreshed += 1
+            refreshed.append((conn.id, conn.expiration))
 
-    def _sweep_strict(self, now: int) -> SweepReport:
-        """TRACK-SWEEP-STRICT: everything due within one interval; the timestamp decides the expiry."""
-        cleaned: list[tuple[int, str]] = []
-        refreshed: list[tuple[int, int]] = []
+    def _sweep_list_strict(
+        self, members: list[Conn], now: int, cleaned: list[tuple[int, str]], refreshed: list[tuple[int, int]]
+    ) -> None:
+        """TRACK-SWEEP-STRICT: the list's connections due within one interval; the timestamp decides
+        the expiry."""
         asked: list[Conn] = []
-        for conn in self.table.due(now + self.config.sweep_interval):
+        horizon = now + self.config.sweep_interval
+        for conn in members:
             if conn.forced:
                 self._clean(conn, "forced", cleaned)
             elif self.layer.is_offloaded(conn.id):
-                asked.append(conn)
+                if conn.expiration <= horizon:
+                    asked.append(conn)
             elif conn.expiration <= now:
                 self._clean(conn, "expired", cleaned)
             # else: not offloaded and not yet expired; a later sweep sees it.
@@ -142,12 +179,10 @@ class Sweeper:
                 if conn.expiration <= now:  # an error cleans only an expired connection
                     self._clean(conn, reason, cleaned)
                 continue
-            timeout = self.config.timeout_established if conn.established else self.config.timeout_new
-            expiration = max(conn.expiration, last_used + timeout)
+            expiration = max(conn.expiration, last_used + self.config.timeout(conn.state))
             if expiration <= now:
                 self._clean(conn, "stale", cleaned)
             elif expiration != conn.expiration:  # "refreshed" means the expiry moved
                 conn.expiration = expiration
                 self.stats.refreshed += 1
                 refreshed.append((conn.id, expiration))
-        return SweepReport(cleaned=tuple(cleaned), refreshed=tuple(refreshed))

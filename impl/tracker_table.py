@@ -1,18 +1,21 @@
-"""The connection tracker's table and counters (no locking: ``impl.tracker.ConnTracker`` locks).
+"""The connection tracker's table, its expiry lists and counters (no locking: ``ConnTracker`` locks).
 
 Purpose: ``ConnTable`` is conntrack's connection table reduced to what the ct-offload layer sees:
 each ``Conn`` has an id (allocated 1, 2, 3, ... in creation order), the flow it belongs to, its
-expiry, whether it has seen a reply and whether it was forced to expire (strict). A flow may own
-several connections at once (an expired one not yet swept, or under the RFC a resurrected
-duplicate), so the table keeps each flow's connection ids in creation order. ``TrackerStats`` is
-what the tracker counts.
+expiry, its UDP-like state ("FIRST", "MULTIPLE" or "BIDIR": lib/conntrack-other.c) and whether it
+was forced to expire (strict). A flow may own several connections at once (an expired one not yet
+swept, or under the RFC a resurrected duplicate), so the table keeps each flow's connection ids in
+creation order. Like ``struct conntrack``, it spreads new connections round robin over
+``N_EXP_LISTS`` expiry lists, each pushed at the front, which the sweep walks.
+``TrackerStats`` is what the tracker counts.
 
 Promises:
 
 - ``live`` is TRACK-LOOKUP: the newest connection of the flow whose expiry is after ``now``;
-- ``due`` lists the connections with expiry at or before a horizon in (expiry, id) order, and
-  ``in_id_order`` every connection in id order, each a list the caller may clean from freely;
-- ``remove`` drops a connection from the table and from its flow's list; ids are never reused.
+- ``walk(i)`` lists expiry list ``i`` front to back (newest first), ``in_id_order`` every
+  connection in id order, each a list the caller may clean from freely;
+- ``remove`` drops a connection from the table, its flow's list and its expiry list; ids are
+  never reused.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from dataclasses import dataclass, field, replace
 
 from model.conn import ConnRef, Ctx
 
-__all__ = ["Conn", "ConnTable", "StatsSnapshot", "TrackerStats"]
+__all__ = ["N_EXP_LISTS", "Conn", "ConnTable", "StatsSnapshot", "TrackerStats"]
+
+#: lib/conntrack.c's N_EXP_LISTS.
+N_EXP_LISTS = 100
 
 
 @dataclass(slots=True, eq=False)
@@ -32,10 +38,16 @@ class Conn:
     id: int
     flow: int
     ref: ConnRef
+    exp_list: int
     expiration: int
-    established: bool = False
+    state: str = "FIRST"
     forced: bool = False
     plain: Ctx | None = None
+
+    @property
+    def established(self) -> bool:
+        """Whether the connection has seen a reply."""
+        return self.state == "BIDIR"
 
     def ctx(self, netdev_in: str | None = None) -> Ctx:
         """The ctx of an event of this connection (``netdev_in`` None for del and update; that one
@@ -52,15 +64,18 @@ class Conn:
 
 
 class ConnTable:
-    """The connections by id, and each flow's connection ids in creation order."""
+    """The connections by id, each flow's connection ids in creation order, and the expiry lists."""
 
-    __slots__ = ("_by_flow", "_conns", "_next_id")
+    __slots__ = ("_by_flow", "_conns", "_lists", "_next_id", "_next_list")
 
     def __init__(self) -> None:
-        """An empty table whose first connection will get id 1."""
+        """An empty table whose first connection will get id 1 and join expiry list 0."""
         self._conns: dict[int, Conn] = {}
         self._by_flow: dict[int, list[int]] = {}
+        # Each expiry list in insertion order (oldest first); its front is its newest member.
+        self._lists: list[dict[int, Conn]] = [{} for _ in range(N_EXP_LISTS)]
         self._next_id = 1
+        self._next_list = 0
 
     def __len__(self) -> int:
         """How many connections the table holds."""
@@ -71,21 +86,26 @@ class ConnTable:
         return self._conns.get(conn_id)
 
     def create(self, flow: int, expiration: int) -> Conn:
-        """A new connection of ``flow`` with the next id, added to the table.
+        """A new connection of ``flow`` with the next id, added to the table and pushed at the front
+        of the next expiry list (``conn_expire_push_front``).
 
         Its ``ref`` is ``ConnRef.synthetic(flow)`` (the flow's zone and tuples) with the new id.
         """
         conn_id = self._next_id
         self._next_id += 1
-        conn = Conn(id=conn_id, flow=flow, ref=replace(ConnRef.synthetic(flow), id=conn_id), expiration=expiration)
+        ref = replace(ConnRef.synthetic(flow), id=conn_id)
+        conn = Conn(id=conn_id, flow=flow, ref=ref, exp_list=self._next_list, expiration=expiration)
+        self._next_list = (self._next_list + 1) % N_EXP_LISTS
         self._conns[conn_id] = conn
         self._by_flow.setdefault(flow, []).append(conn_id)
+        self._lists[conn.exp_list][conn_id] = conn
         return conn
 
     def remove(self, conn: Conn) -> None:
         """Drop ``conn`` from the table (a connection not in it is ignored)."""
         if self._conns.pop(conn.id, None) is None:
             return
+        del self._lists[conn.exp_list][conn.id]
         ids = self._by_flow[conn.flow]
         ids.remove(conn.id)
         if not ids:
@@ -99,11 +119,9 @@ class ConnTable:
                 return conn
         return None
 
-    def due(self, horizon: int) -> list[Conn]:
-        """The connections with expiry <= ``horizon``, in (expiry, id) order."""
-        found = [conn for conn in self._conns.values() if conn.expiration <= horizon]
-        found.sort(key=lambda conn: (conn.expiration, conn.id))
-        return found
+    def walk(self, index: int) -> list[Conn]:
+        """Expiry list ``index`` from its front: newest first."""
+        return list(reversed(self._lists[index].values()))
 
     def in_id_order(self) -> list[Conn]:
         """Every connection, in id order (ids are inserted in increasing order)."""
@@ -118,15 +136,18 @@ class ConnTable:
 class StatsSnapshot:
     """The tracker's counters at one moment (``ConnTracker.stats``).
 
-    ``created``: connections created; ``offloaded``: ``conn_add`` calls that answered 0;
+    ``created``: connections created; ``refused``: commits refused at the table's size limit;
+    ``offloaded``: ``conn_add`` calls that answered 0;
     ``established``: connections that saw their first reply; ``est_sent``: ``conn_established``
     calls; ``refreshed``: sweep refreshes that kept a connection; ``cleaned``: connections cleaned,
     by reason ("expired", "forced", "stale", an errno's name, or "flushed"); ``sweep_errors``: UPD
     results of sweeps that carried an error, by errno name (whether or not they cleaned);
-    ``sweeps``, ``batches``, ``updates``: sweeps run, batches submitted, single-op UPDs sent.
+    ``sweeps``, ``batches``, ``updates``: sweeps run, batches submitted, single-op UPDs sent;
+    ``removal_retries``: ``conn_del`` calls retrying a failed removal (strict, TRACK-RETRY).
     """
 
     created: int = 0
+    refused: int = 0
     offloaded: int = 0
     established: int = 0
     est_sent: int = 0
@@ -136,6 +157,7 @@ class StatsSnapshot:
     sweeps: int = 0
     batches: int = 0
     updates: int = 0
+    removal_retries: int = 0
 
     @property
     def cleaned_total(self) -> int:
@@ -148,6 +170,7 @@ class TrackerStats:
     """The mutable counters behind ``StatsSnapshot`` (updated under the tracker's lock)."""
 
     created: int = 0
+    refused: int = 0
     offloaded: int = 0
     established: int = 0
     est_sent: int = 0
@@ -157,11 +180,13 @@ class TrackerStats:
     sweeps: int = 0
     batches: int = 0
     updates: int = 0
+    removal_retries: int = 0
 
     def snapshot(self) -> StatsSnapshot:
         """A frozen copy (its dicts are copies too)."""
         return StatsSnapshot(
             created=self.created,
+            refused=self.refused,
             offloaded=self.offloaded,
             established=self.established,
             est_sent=self.est_sent,
@@ -171,4 +196,5 @@ class TrackerStats:
             sweeps=self.sweeps,
             batches=self.batches,
             updates=self.updates,
+            removal_retries=self.removal_retries,
         )

@@ -2,10 +2,11 @@
 
 Purpose: the RFC's batch API exists for conntrack's expiry sweep, and most of its real defects
 only show at this level (research/ovs-ct-offload-series.md section 4 and 7(e) items 1-5). This
-module models the table and the events patch 08 wires to the layer; ``model.tracker_sweep`` models
-the sweep. Rule ids are TRACK-something; docs/spec.rst states them.
+module models lib/conntrack.c of the series as far as the layer can see it: the table, its
+expiry lists, the packets patch 08 wires to the layer, flushes; ``model.tracker_sweep`` models
+the clean thread. Rule ids are TRACK-something; docs/spec.rst states them.
 
-Promises: pure functions of (state, op, now); the table is a persistent map, so a step costs
+Promises: pure functions of (state, op, now); the table is a persistent map, so a packet costs
 O(log n); the layer is stepped only through ``model.step.step``, so every offload event shows in
 the layer's trace exactly as a provider sees it.
 """
@@ -15,12 +16,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from model.conn import ConnRef, Ctx
+from model.conntrack_tp import (
+    CT_DPIF_TP_ATTR_UDP_FIRST,
+    CT_DPIF_TP_ATTR_UDP_MULTIPLE,
+    CT_DPIF_TP_ATTR_UDP_SINGLE,
+    OtherState,
+    next_state,
+    policy_attr,
+)
 from model.ops import Add, Call, Delete, Established, LayerOp, Register, Result
 from model.pmap import HamtMap, PersistentMap
 from model.provider import ProviderSpec
 from model.state import LayerState, initial_state, mark_of
 from model.step import step
 from model.vocab import Mark, Profile
+
+#: ``N_EXP_LISTS``: the expiry lists new connections are spread over, round robin.
+N_EXP_LISTS = 100
+#: ``DEFAULT_N_CONN_LIMIT``: the table's size limit (``ovs-appctl dpctl/ct-set-maxconns``).
+DEFAULT_N_CONN_LIMIT = 3_000_000
+#: ``conntrack_clean`` stops once it has walked more than ``n_conn_limit / CLEAN_LIMIT_DIVISOR``.
+CLEAN_LIMIT_DIVISOR = 64
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,19 +45,25 @@ class TrackerConfig:
 
     - ``enabled``: ``other_config:hw-offload`` (``ct_offload_enabled()``);
     - ``sweep_interval``: ``conntrack_get_sweep_interval``, 20 s by default;
-    - ``timeout_new`` / ``timeout_established``: the expiry a packet sets on a connection that has
-      not / has seen a reply (a two-entry timeout policy);
-    - ``dpif_classes``: the names of the registered dpif offload classes (a userspace datapath
-      registers "dummy" and "dummy_x");
+    - ``udp_first``, ``udp_single``, ``udp_multiple``: the timeout policy's values for UDP-like
+      connections (``CT_DPIF_TP_ATTR_UDP_*``; OVS's defaults 60 s, 60 s and 30 s; TRACK-TIMEOUT);
+      the tracker scenario's ``timeout_new`` sets the first two and ``timeout_established`` the
+      third;
+    - ``n_conn_limit``: the table's size limit (3,000,000 by default); a sweep walks at most
+      about a 64th of it (TRACK-SWEEP);
+    - ``dpif_classes``: the names of the registered dpif offload classes (``dpif_offload_module_init``
+      registers "dummy" and "dummy_x" in every build, whatever the datapath);
     - ``requested``: the ct offload providers the user asked for by name (strict only);
-    - ``batch_sweep``: the sweep refreshes offloaded connections with one batch (the RFC); False
-      sends one single-op UPD per connection (for comparison only).
+    - ``batch_sweep``: the sweep refreshes offloaded connections with one batch per expiry list (the
+      RFC); False sends one single-op UPD per connection (for comparison only).
     """
 
     enabled: bool = True
     sweep_interval: int = 20_000
-    timeout_new: int = 30_000
-    timeout_established: int = 60_000
+    udp_first: int = CT_DPIF_TP_ATTR_UDP_FIRST
+    udp_single: int = CT_DPIF_TP_ATTR_UDP_SINGLE
+    udp_multiple: int = CT_DPIF_TP_ATTR_UDP_MULTIPLE
+    n_conn_limit: int = DEFAULT_N_CONN_LIMIT
     dpif_classes: tuple[str, ...] = ("dummy", "dummy_x")
     requested: tuple[str, ...] = ()
     batch_sweep: bool = True
@@ -49,21 +71,30 @@ class TrackerConfig:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tracked:
-    """One connection of the table: its identity, flow, expiry and state."""
+    """One connection of the table: its identity, flow, expiry list, expiry and state."""
 
     id: int
     flow: int
+    exp_list: int
     expiration: int
-    established: bool = False
+    state: OtherState = OtherState.FIRST
     forced: bool = False
+
+    @property
+    def established(self) -> bool:
+        """Whether the connection has seen a reply (its state is BIDIR)."""
+        return self.state is OtherState.BIDIR
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrackerState:
-    """The conntrack table, the offload layer underneath, and the next connection id.
+    """The conntrack table, the offload layer underneath, and the counters of ``struct conntrack``.
 
     ``by_flow`` maps a flow to its connections' ids in creation order (a flow may have several:
-    an expired one not yet swept, or, under the RFC, a resurrected duplicate).
+    an expired one not yet swept, or, under the RFC, a resurrected duplicate). ``next_list`` is
+    the expiry list the next connection joins, ``next_sweep`` the list the next sweep starts at.
+    ``removing`` (strict only) holds the cleaned connections whose removal a provider failed, by
+    id, with their flow (TRACK-RETRY).
     """
 
     config: TrackerConfig
@@ -71,6 +102,9 @@ class TrackerState:
     conns: PersistentMap[int, Tracked] = field(default_factory=HamtMap)
     by_flow: PersistentMap[int, tuple[int, ...]] = field(default_factory=HamtMap)
     next_id: int = 1
+    next_list: int = 0
+    next_sweep: int = 0
+    removing: PersistentMap[int, int] = field(default_factory=HamtMap)
 
     @property
     def profile(self) -> Profile:
@@ -177,8 +211,10 @@ def start(
 
 
 def timeout(config: TrackerConfig, conn: Tracked) -> int:
-    """The expiry interval a packet gives ``conn``: established or not."""
-    return config.timeout_established if conn.established else config.timeout_new
+    """The expiry interval a packet gives ``conn`` in its state (TRACK-TIMEOUT)."""
+    return {"UDP_FIRST": config.udp_first, "UDP_SINGLE": config.udp_single, "UDP_MULTIPLE": config.udp_multiple}[
+        policy_attr(conn.state)
+    ]
 
 
 def lookup(state: TrackerState, flow: int, now: int) -> Tracked | None:
@@ -215,31 +251,67 @@ def put(state: TrackerState, conn: Tracked) -> TrackerState:
 
 
 def clean(state: TrackerState, conn: Tracked, now: int) -> tuple[TrackerState, tuple[Call, ...]]:
-    """Rule TRACK-CLEAN (``conn_clean``): remove ``conn`` from the table and, with offload
-    enabled, tell the layer: rfc-v1 sends ``conn_del`` for every cleaned connection; rfc-v2 and
-    strict only for an offloaded one."""
+    """Rule TRACK-CLEAN (``conn_clean``): remove ``conn`` from the table and its expiry list and
+    tell the layer: rfc-v1 sends ``conn_del`` for every cleaned connection when offload is enabled;
+    rfc-v2 and strict only for an offloaded one (gated on nothing else). Under strict, a connection
+    still offloaded after its ``conn_del`` (a provider failed to remove it, STRICT-KEEP) is kept
+    for TRACK-RETRY."""
     ids = tuple(i for i in (state.by_flow.get(conn.flow) or ()) if i != conn.id)
     by_flow = state.by_flow.set(conn.flow, ids) if ids else state.by_flow.remove(conn.flow)
-    tell = state.config.enabled and (state.profile is Profile.RFC_V1 or offloaded(state, conn.id))
+    tell = state.config.enabled if state.profile is Profile.RFC_V1 else offloaded(state, conn.id)
     state = replace(state, conns=state.conns.remove(conn.id), by_flow=by_flow)
     if not tell:
         return state, ()
-    state, _, calls = layer_step(state, Delete(ctx=Ctx(conn=flow_ref(conn.flow, conn.id))), now)
+    return remove(state, conn.id, conn.flow, now)
+
+
+def remove(state: TrackerState, conn_id: int, flow: int, now: int) -> tuple[TrackerState, tuple[Call, ...]]:
+    """``conn_del`` of a cleaned connection; under strict it is kept in ``removing`` while its mark
+    says some provider still holds it, and dropped from there once none does."""
+    state, _, calls = layer_step(state, Delete(ctx=Ctx(conn=flow_ref(flow, conn_id))), now)
+    if state.profile is Profile.STRICT:
+        still = offloaded(state, conn_id)
+        removing = state.removing.set(conn_id, flow) if still else state.removing.remove(conn_id)
+        state = replace(state, removing=removing)
     return state, calls
 
 
+def retry_removals(state: TrackerState, now: int) -> tuple[TrackerState, tuple[Call, ...]]:
+    """Rule TRACK-RETRY (strict; the RFC has none: erratum E-DEL-LOST): every connection whose
+    removal a provider failed gets ``conn_del`` again, in id order, at the start of each sweep and
+    of each flush, until no provider holds it. A DEL asks only the remaining holders (STRICT-GATE),
+    so the hardware entry is removed once the device cooperates, and is never leaked."""
+    calls: list[Call] = []
+    for conn_id, flow in sorted(state.removing.items()):
+        state, made = remove(state, conn_id, flow, now)
+        calls.extend(made)
+    return state, tuple(calls)
+
+
 def commit(state: TrackerState, op: Commit, now: int) -> tuple[TrackerState, TrackerStep]:
-    """Rule TRACK-COMMIT: a packet of a flow that has a live connection refreshes its expiry;
-    otherwise a new connection is created, expiring after ``timeout_new``, and with offload enabled
-    the layer gets ``conn_add`` at once (before establishment; its result is ignored, as in
-    ``process_one``). The result is the connection's id."""
+    """Rule TRACK-COMMIT: a packet of a flow that has a live connection updates it (its state moves
+    on, TRACK-TIMEOUT, and its expiry becomes now + the state's timeout). Otherwise, if the table
+    holds fewer than ``n_conn_limit`` connections, a new connection is created in state FIRST,
+    joins expiry list ``next_list`` (round robin over ``N_EXP_LISTS``, at the front), and with
+    offload enabled the layer gets ``conn_add`` at once (before establishment; its result is
+    ignored, as in ``process_one``); at the limit nothing is created (result None). The result is
+    the connection's id."""
     live = lookup(state, op.flow, now)
     if live is not None:
-        state = put(state, replace(live, expiration=now + timeout(state.config, live)))
+        moved = replace(live, state=next_state(live.state, reply=False))
+        state = put(state, replace(moved, expiration=now + timeout(state.config, moved)))
         return state, TrackerStep(result=live.id, trace=())
-    conn = Tracked(id=state.next_id, flow=op.flow, expiration=now + state.config.timeout_new)
+    if len(state.conns) >= state.config.n_conn_limit:
+        return state, TrackerStep(result=None, trace=())
+    conn = Tracked(id=state.next_id, flow=op.flow, exp_list=state.next_list, expiration=now)
+    conn = replace(conn, expiration=now + timeout(state.config, conn))
     ids = (*(state.by_flow.get(op.flow) or ()), conn.id)
-    state = replace(put(state, conn), by_flow=state.by_flow.set(op.flow, ids), next_id=conn.id + 1)
+    state = replace(
+        put(state, conn),
+        by_flow=state.by_flow.set(op.flow, ids),
+        next_id=conn.id + 1,
+        next_list=(state.next_list + 1) % N_EXP_LISTS,
+    )
     if not state.config.enabled:
         return state, TrackerStep(result=conn.id, trace=())
     ctx = Ctx(conn=flow_ref(op.flow, conn.id), netdev_in=op.netdev)
@@ -248,14 +320,14 @@ def commit(state: TrackerState, op: Commit, now: int) -> tuple[TrackerState, Tra
 
 
 def reply(state: TrackerState, op: Reply, now: int) -> tuple[TrackerState, TrackerStep]:
-    """Rule TRACK-REPLY: a reply packet of a live connection establishes it (expiry
-    ``timeout_established``); if offload is enabled and it is offloaded but not yet established
-    there, the layer gets ``conn_established`` with the reply's netdev. A reply that finds no
-    live connection does nothing (result None)."""
+    """Rule TRACK-REPLY: a reply packet of a live connection makes it BIDIR (established; expiry
+    now + its timeout, TRACK-TIMEOUT); if offload is enabled and it is offloaded but not yet
+    established there (mark ADDED), the layer gets ``conn_established`` with the reply's netdev. A
+    reply that finds no live connection does nothing (result None)."""
     live = lookup(state, op.flow, now)
     if live is None:
         return state, TrackerStep(result=None, trace=())
-    conn = replace(live, established=True)
+    conn = replace(live, state=next_state(live.state, reply=True))
     state = put(state, replace(conn, expiration=now + timeout(state.config, conn)))
     if not (state.config.enabled and mark_of(state.layer, conn.id) is Mark.ADDED):
         return state, TrackerStep(result=conn.id, trace=())
@@ -286,9 +358,14 @@ def flush_flow(state: TrackerState, op: FlushFlow, now: int) -> tuple[TrackerSta
 
 
 def flush_all(state: TrackerState, now: int) -> tuple[TrackerState, TrackerStep]:
-    """Rule TRACK-FLUSH (``dpctl/flush-conntrack``, ``conntrack_destroy``): clean every
-    connection, in id order; the result is how many."""
-    calls: list[Call] = []
+    """Rule TRACK-FLUSH (``dpctl/flush-conntrack``, ``conntrack_flush``): clean every connection,
+    expired ones included; the result is how many. The C code walks each zone's hash map, whose
+    order depends on a random hash seed: the order of the flush's cleans, and so of its provider
+    calls, is unspecified. The model cleans in id order; conformance compares a flush's provider
+    calls as a multiset. Under strict, the removals a provider failed are retried first
+    (TRACK-RETRY)."""
+    state, retried = retry_removals(state, now)
+    calls = list(retried)
     conns = sorted((conn for _, conn in state.conns.items()), key=lambda c: c.id)
     for conn in conns:
         state, made = clean(state, conn, now)

@@ -1,21 +1,25 @@
-"""The tracker's expiry sweep (``ct_sweep``), per profile, and the tracker's step function.
+"""The tracker's clean thread (``conntrack_clean`` and ``ct_sweep``), per profile, and its step.
 
 Purpose: the sweep is where the batch API is used and where the RFC's timestamp, force-expire and
 expired-window defects live (errata E-TRACK-STALE, E-TRACK-FORCE and E-TRACK-WINDOW).
 ``tracker_step`` is the tracker's one entry point, as ``model.step.step`` is the layer's.
 
-Promises: pure; the sweep visits connections in (expiry, id) order, so the batch it submits and
-the ``conn_del`` calls it causes come in an order every implementation can reproduce.
+Promises: pure; a sweep walks the expiry lists as lib/conntrack.c of the series does (TRACK-SWEEP),
+so the batches it submits and the ``conn_del`` calls it causes come in the real code's order and
+grouping, which every implementation can reproduce.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import assert_never
 
 from model.conn import Ctx
 from model.ops import BatchOp, BatchResult, Call, SubmitBatch, Update
 from model.tracker import (
+    CLEAN_LIMIT_DIVISOR,
+    N_EXP_LISTS,
     Commit,
     FlushAll,
     FlushFlow,
@@ -39,24 +43,42 @@ from model.tracker import (
     offloaded,
     put,
     reply,
+    retry_removals,
     timeout,
 )
 from model.vocab import Errno, OpType, Profile, errno_name
 
 
-def due(state: TrackerState, until: int) -> list[Tracked]:
-    """Every connection whose expiry is at or before ``until``, in (expiry, id) order."""
-    conns = [conn for _, conn in state.conns.items() if conn.expiration <= until]
-    return sorted(conns, key=lambda c: (c.expiration, c.id))
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListSweep:
+    """What sweeping one expiry list did: the state after, the connections walked, the provider
+    calls, and the connections cleaned (with the reason) and refreshed (with the new expiry)."""
+
+    state: TrackerState
+    walked: int
+    trace: tuple[Call, ...]
+    cleaned: tuple[tuple[int, str], ...]
+    refreshed: tuple[tuple[int, int], ...]
+
+
+def expiry_lists(state: TrackerState) -> list[list[Tracked]]:
+    """Each expiry list's connections, front to back: newest first (a connection is pushed at the
+    front of list ``exp_list`` when it is created, and never moves)."""
+    lists: list[list[Tracked]] = [[] for _ in range(N_EXP_LISTS)]
+    for _, conn in state.conns.items():
+        lists[conn.exp_list].append(conn)
+    for members in lists:
+        members.sort(key=lambda conn: conn.id, reverse=True)
+    return lists
 
 
 def refresh(
     state: TrackerState, conns: list[Tracked], now: int
 ) -> tuple[TrackerState, tuple[BatchResult, ...], tuple[Call, ...]]:
-    """Rule TRACK-REFRESH: ask the layer for the last-used time of ``conns``: one batch of UPD ops
-    (``config.batch_sweep``; under the rfc profiles it is submitted even when empty, as
-    ``ct_sweep`` does), or one single-op UPD each, whose timestamp t gives the result
-    ``(0 if t else ENODATA, t)`` (strict: ``t > 0``)."""
+    """Rule TRACK-REFRESH: ask the layer for the last-used time of one list's ``conns``: one batch
+    of UPD ops (``config.batch_sweep``; under the rfc profiles it is submitted even when empty, as
+    ``ct_sweep`` does for every list: erratum E-BATCH-EMPTY), or one single-op UPD each, whose
+    timestamp t gives the result ``(0 if t else ENODATA, t)`` (strict: ``t > 0``)."""
     if state.config.batch_sweep:
         if not conns and state.profile is Profile.STRICT:
             return state, (), ()
@@ -75,16 +97,21 @@ def refresh(
     return state, tuple(results), tuple(trace)
 
 
-def sweep_rfc(state: TrackerState, now: int) -> tuple[TrackerState, TrackerStep]:
-    """Rule TRACK-SWEEP-RFC (``ct_sweep`` of patch 08). Every expired connection that is not
-    offloaded is cleaned; the expired offloaded ones get one batch of UPD ops; an op error cleans
-    its connection, success sets its expiry to now + ``sweep_interval`` whatever the timestamp
-    (erratum E-TRACK-STALE), a force-expired connection included (E-TRACK-FORCE). Connections are
+def sweep_list_rfc(state: TrackerState, members: list[Tracked], now: int) -> ListSweep:
+    """Rule TRACK-SWEEP-RFC (``ct_sweep`` of patch 08, one expiry list). Walking the list front to
+    back, an expired connection (expiry <= now) that is not offloaded is cleaned at once; an
+    expired offloaded one gets a UPD op in the list's batch. The batch is then submitted (even
+    empty) and its ops processed in order: an op error cleans its connection; success sets its
+    expiry to now + ``sweep_interval`` whatever the timestamp (erratum E-TRACK-STALE), a
+    force-expired connection included (E-TRACK-FORCE). (``ct_sweep`` stores the new expiry only if
+    it is later than the current one; an expired connection's always is.) Connections are
     refreshed only once expired, so lookups miss them until the sweep (E-TRACK-WINDOW)."""
     calls: list[Call] = []
     cleaned: list[tuple[int, str]] = []
     asked: list[Tracked] = []
-    for conn in due(state, now):
+    for conn in members:
+        if conn.expiration > now:
+            continue
         if offloaded(state, conn.id):
             asked.append(conn)
             continue
@@ -103,18 +130,20 @@ def sweep_rfc(state: TrackerState, now: int) -> tuple[TrackerState, TrackerStep]
             expiration = now + state.config.sweep_interval
             state = put(state, replace(conn, expiration=expiration))
             refreshed.append((conn.id, expiration))
-    report = SweepReport(cleaned=tuple(cleaned), refreshed=tuple(refreshed))
-    return state, TrackerStep(result=report, trace=tuple(calls))
+    return ListSweep(
+        state=state, walked=len(members), trace=tuple(calls), cleaned=tuple(cleaned), refreshed=tuple(refreshed)
+    )
 
 
-def sweep_strict(state: TrackerState, now: int) -> tuple[TrackerState, TrackerStep]:
-    """Rule TRACK-SWEEP-STRICT (replaces TRACK-SWEEP-RFC).
+def sweep_list_strict(state: TrackerState, members: list[Tracked], now: int) -> ListSweep:
+    """Rule TRACK-SWEEP-STRICT (replaces TRACK-SWEEP-RFC; one expiry list, walked as there).
 
     1. A force-expired connection is cleaned without asking the hardware (E-TRACK-FORCE); so is an
        expired connection that is not offloaded.
     2. Every other offloaded connection that expires before the next sweep (expiry <= now +
-       ``sweep_interval``) is refreshed before it lapses, so a lookup never misses a connection the
-       hardware keeps alive (E-TRACK-WINDOW).
+       ``sweep_interval``) gets a UPD op, so it is refreshed before it lapses and a lookup never
+       misses a connection the hardware keeps alive (E-TRACK-WINDOW). The list's batch is
+       submitted only when it has ops (E-BATCH-EMPTY).
     3. Its new expiry is ``max(expiry, last_used + timeout)`` (the Linux flowtable's rule); if that
        is not after now the hardware's timestamp is stale and the connection is cleaned
        (E-TRACK-STALE). An op error cleans it only once it has expired.
@@ -122,9 +151,11 @@ def sweep_strict(state: TrackerState, now: int) -> tuple[TrackerState, TrackerSt
     calls: list[Call] = []
     cleaned: list[tuple[int, str]] = []
     asked: list[Tracked] = []
-    for conn in due(state, now + state.config.sweep_interval):
+    horizon = now + state.config.sweep_interval
+    for conn in members:
         if not conn.forced and offloaded(state, conn.id):
-            asked.append(conn)
+            if conn.expiration <= horizon:
+                asked.append(conn)
         elif conn.forced or conn.expiration <= now:
             state, made = clean(state, conn, now)
             calls.extend(made)
@@ -141,6 +172,43 @@ def sweep_strict(state: TrackerState, now: int) -> tuple[TrackerState, TrackerSt
         elif not result.error and expiration != conn.expiration:
             state = put(state, replace(conn, expiration=expiration))
             refreshed.append((conn.id, expiration))
+    return ListSweep(
+        state=state, walked=len(members), trace=tuple(calls), cleaned=tuple(cleaned), refreshed=tuple(refreshed)
+    )
+
+
+SweepList = Callable[[TrackerState, list[Tracked], int], ListSweep]
+
+
+def sweep(state: TrackerState, now: int) -> tuple[TrackerState, TrackerStep]:
+    """Rule TRACK-SWEEP (``conntrack_clean``, all profiles): one run of the clean thread.
+
+    Starting at list ``next_sweep``, sweep the expiry lists in index order, each by the profile's
+    rule (TRACK-SWEEP-RFC or TRACK-SWEEP-STRICT), counting the connections walked; before each
+    list, stop if that count exceeds ``n_conn_limit / 64`` (46,875 by default). The next sweep
+    starts at the list this one stopped at, or at list 0 once all were swept. Each list is one
+    batch, so a batch provider sees ``N_EXP_LISTS`` (100) ``batch_submit`` calls per full sweep
+    under the rfc profiles, empty or not (E-BATCH-EMPTY). Under strict the sweep first retries the
+    removals providers failed (TRACK-RETRY; nothing is ever pending in the rfc profiles).
+    """
+    sweep_list: SweepList = sweep_list_strict if state.profile is Profile.STRICT else sweep_list_rfc
+    clean_end = state.config.n_conn_limit // CLEAN_LIMIT_DIVISOR
+    state, retried = retry_removals(state, now)
+    lists = expiry_lists(state)
+    calls: list[Call] = list(retried)
+    cleaned: list[tuple[int, str]] = []
+    refreshed: list[tuple[int, int]] = []
+    count = 0
+    index = state.next_sweep
+    while index < N_EXP_LISTS and count <= clean_end:
+        done = sweep_list(state, lists[index], now)
+        state = done.state
+        count += done.walked
+        calls.extend(done.trace)
+        cleaned.extend(done.cleaned)
+        refreshed.extend(done.refreshed)
+        index += 1
+    state = replace(state, next_sweep=index if index < N_EXP_LISTS else 0)
     report = SweepReport(cleaned=tuple(cleaned), refreshed=tuple(refreshed))
     return state, TrackerStep(result=report, trace=tuple(calls))
 
@@ -162,8 +230,6 @@ def tracker_step(state: TrackerState, op: TrackerOp, now: int) -> tuple[TrackerS
         case FlushAll():
             return flush_all(state, now)
         case Sweep():
-            if state.profile is Profile.STRICT:
-                return sweep_strict(state, now)
-            return sweep_rfc(state, now)
+            return sweep(state, now)
         case _:
             assert_never(op)

@@ -26,13 +26,22 @@ def tracker_scenario(draw: st.DrawFn) -> dict[str, JSON]:
     events = []
     now = 0
     for _ in range(draw(st.integers(0, 14))):
-        now += draw(st.sampled_from([0, 1000, 5000, 15000, 20000, 29000, 31000]))
+        now += draw(st.sampled_from([0, 1000, 5000, 15000, 20000, 29000, 31000, 61000]))
         word = draw(st.sampled_from(words))
         event: dict[str, JSON] = {"at": now, "do": word}
         if word not in ("flush", "sweep"):
-            event["flow"] = draw(st.integers(0, 2))
+            event["flow"] = draw(st.integers(0, 4))
         events.append(event)
-    config = {"batch_sweep": draw(st.booleans()), "enabled": draw(st.sampled_from([True, True, False]))}
+    config: dict[str, JSON] = {
+        "batch_sweep": draw(st.booleans()),
+        "enabled": draw(st.sampled_from([True, True, False])),
+    }
+    # A small table limit makes the sweep stop early and resume (and refuses commits at the limit).
+    limit = draw(st.sampled_from([None, None, 2, 3, 64, 130]))
+    if limit is not None:
+        config["n_conn_limit"] = limit
+    if draw(st.booleans()):
+        config["timeout_new"] = draw(st.sampled_from([10000, 30000]))
     return {"id": 0, "providers": providers, "config": config, "events": events}
 
 
@@ -53,6 +62,7 @@ def test_a_sweep_that_does_not_move_an_expiry_does_not_call_it_refreshed() -> No
     expired yet leaves its expiry where it was, and the report does not list it."""
     obj = {
         "providers": [{"callbacks": ["add", "del", "upd"], "upd": {"1": 1}}],
+        "config": {"timeout_new": 30000, "timeout_established": 60000},
         "events": [
             {"at": 0, "do": "commit", "flow": 0},
             {"at": 5000, "do": "commit", "flow": 0},

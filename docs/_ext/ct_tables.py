@@ -9,7 +9,8 @@ Purpose: the docs must not retype what the model knows. This module is the exten
   earlier rule of the page becomes a link to it);
 - ``.. ct-table:: NAME``: a table built at build time by calling the model (and, where said, impl
   and conformance): ``op-types``, ``errnos``, ``mark-transitions``, ``profile-differences``,
-  ``devlink-params``, ``device-config``, ``scenario-keys`` and ``scenario-steps`` (the last three take
+  ``devlink-params``, ``device-config``, ``timeout-policy``, ``tracker-config``, ``scenario-keys`` and
+  ``scenario-steps`` (the last three take
   their descriptions from the directive's content, one ``KEY: text`` entry per key);
 - ``.. ct-mark-diagram::``: the mark state diagram of each profile, from the same computed
   transitions, as a text diagram (every builder) and an inline SVG (HTML).
@@ -19,7 +20,8 @@ It also shows the CrossHair contracts of a docstring rendered by autodoc (its ``
 
 The tables are built by its sibling modules (``docs/_ext`` is on ``sys.path``): ``ct_common`` (the
 helpers and the directives' base), ``ct_marks`` (mark transitions and diagrams), ``ct_profiles``
-(profile differences) and ``ct_data`` (op types, errnos, the device, the scenario protocol);
+(profile differences), ``ct_data`` (op types, errnos, the device, the scenario protocol) and
+``ct_tracker`` (the timeout policy and the tracker's knobs);
 ``TABLES`` maps each ``ct-table`` name to its builder.
 
 Promises: every value shown in a generated table or diagram comes from running or reading the
@@ -47,6 +49,7 @@ from ct_data import (
 )
 from ct_marks import diagram_edges, svg_diagram, table_mark_transitions, text_diagram, transition_groups
 from ct_profiles import table_profile_differences
+from ct_tracker import table_timeout_policy, table_tracker_config
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
@@ -156,6 +159,8 @@ TABLES: dict[str, Callable[[CtDirective], list[str]]] = {
     "device-config": table_device_config,
     "scenario-keys": table_scenario_keys,
     "scenario-steps": table_scenario_steps,
+    "timeout-policy": table_timeout_policy,
+    "tracker-config": table_tracker_config,
 }
 
 
