@@ -56,7 +56,7 @@ release = version = tomllib.loads((ROOT / "pyproject.toml").read_text())["projec
 commit = _commit()
 build_date = _build_date()
 
-extensions = ["sphinx.ext.autodoc", "sphinx.ext.doctest", "ct_tables"]
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.doctest", "ct_tables", "ct_simplot"]
 root_doc = "index"
 exclude_patterns = ["_build", "examples"]
 templates_path = ["_templates"]

@@ -2,10 +2,12 @@
 
 Purpose: let a user see and set what the switchdev provider sees, as ``devlink`` does for a real
 NIC: ``dev show``, ``dev eswitch show|set``, ``dev param show|set``, ``resource show|set``,
-``dev reload``, ``dev info``, ``port show``, ``health show|recover|diagnose`` (the syntax of
-``impl.switchdev.devlink_cli``). The device's configuration persists in the state file of
-``impl.switchdev.sim_state_file`` (``--state PATH`` to choose another), which
-``python -m impl simulate --provider switchdev`` loads too.
+``dev reload [action driver_reinit|fw_activate]``, ``dev info``, ``port show``, ``health
+show|recover|diagnose|dump show|dump clear``, and the device's fault injection, ``dev fault
+show|set|clear`` (the syntax of ``impl.switchdev.devlink_cli``, over
+``impl.switchdev.sim_devlink_tool.SimDevlinkTool``). The device's configuration, faults included,
+persists in the state file of ``impl.switchdev.sim_state_file`` (``--state PATH`` to choose
+another), which ``python -m impl simulate --provider switchdev`` loads too.
 
 Promises: the exit status is the devlink CLI's (0 done, 1 refused, 2 usage); a command runs under
 the state file's exclusive lock from reading it to writing it, so concurrent commands lose no
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from impl.switchdev import devlink_cli, sim_state_file
-from impl.switchdev.sim_devlink import SimDevlink
+from impl.switchdev.sim_devlink_tool import SimDevlinkTool
 
 
 def main(argv: Sequence[str]) -> int:
@@ -36,7 +38,7 @@ def main(argv: Sequence[str]) -> int:
         with sim_state_file.locked(path):
             device = sim_state_file.load(path, clock=lambda: 0)
             before = device.devlink_state()
-            status = devlink_cli.main(args, SimDevlink(device))
+            status = devlink_cli.main(args, SimDevlinkTool(device))
             if device.devlink_state() != before:
                 sim_state_file.save(device, path)
         sys.stdout.flush()  # a closed pipe (| head) shows here, not at exit

@@ -1,12 +1,14 @@
 """A threaded simulation of the connection tracker over an offload layer, in virtual time.
 
 Purpose: ``Simulation`` runs OVS's userspace conntrack traffic pattern against a ``ConnTracker``:
-worker threads open their share of N synthetic flows (flow ids 0..N-1: commit, then the reply),
-keep the *active* ones busy (a commit and a reply every ``traffic_interval`` of virtual time) and
-let the others go idle; a sweeper thread runs ``tracker.sweep(clock.now())`` every sweep interval
-of virtual time; a driver thread moves the ``VirtualClock`` from one due event to the next, once
-every participant has finished with the present (so a run is as fast as the tracker allows and
-its virtual-time schedule does not depend on thread timing). A progress callback reports counters.
+worker threads open the flows of a ``impl.sim_traffic.TrafficModel`` as they arrive (each
+exchange is a commit, then the reply) and keep them sending while they are active; a sweeper
+thread runs ``tracker.sweep(clock.now())`` every sweep interval of virtual time; a driver thread
+moves the ``VirtualClock`` from one due event to the next, once every participant has finished
+with the present (so a run is as fast as the tracker allows and its virtual-time schedule does
+not depend on thread timing). Once a flow's connection is established, its exchanges are offered
+to the hardware first (the ``hardware`` hook, e.g. ``SimDevice.hit``); only those the hardware does
+not take go through the software tracker, as a datapath sends only table misses to software.
 
 Promises:
 
@@ -16,20 +18,25 @@ Promises:
 - ``wait`` blocks until the driver has reached ``duration`` (or the run failed or was stopped);
 - the first exception raised in any thread stops the run and is re-raised by ``run``, by ``stop``
   and on leaving the ``with`` block (once);
-- flow f is active iff a fixed hash of f is below ``active_fraction``; flow f opens at
-  ``start + f * open_spread // conns`` (rounded up to a ``tick``), on worker ``f % workers``;
-  flows are generated as they open (memory grows with the flows opened, not with ``conns``) and
-  the workers check for ``stop`` at every packet, so a huge run stays stoppable;
-- the optional ``on_packet(flow, conn_id)`` hook sees every packet that found or created a
-  connection, after the tracker handled it, from the worker that sent it (no lock held); without
-  it nothing changes.
+- the flows are ``impl.sim_traffic.Arrivals`` of the model and ``seed`` (at most ``conns``; None:
+  no limit), flow f sent by ``impl.sim_flows.FlowWorker`` ``f % workers``; they are generated as
+  they arrive and forgotten when they go idle (``idle_flows`` keeps, until the sweep after their
+  connections have left the table, when they went idle), and the workers check for ``stop`` at
+  every exchange, so a huge run costs memory for its open flows only and stays stoppable;
+- worker w acts only at times ``w + 1`` ms past a ``tick`` and the sweeper only on the tick: with
+  a sweep interval that is a multiple of the tick and fewer than ``tick`` workers, no two threads
+  ever act at the same virtual instant, so the tracker sees the same calls in the same order on
+  every run with the same arguments;
+- ``hardware(conn_id) -> bool`` is asked for every exchange of an established flow; when it
+  answers True the hardware forwarded the exchange and the tracker sees nothing; without it every
+  exchange goes through the tracker; ``on_packet(flow, conn_id)`` sees every software packet that
+  found or created a connection, and ``on_sweep(now, report)`` every sweep's report, each from
+  the thread that caused it, with no lock held.
 """
 
 from __future__ import annotations
 
 import contextlib
-import heapq
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -38,20 +45,20 @@ from types import TracebackType
 
 from impl.clock import VirtualClock
 from impl.layer import OffloadLayer
-from impl.tracker import ConnTracker
+from impl.sim_flows import FlowWorker
+from impl.sim_traffic import Arrivals, TrafficModel
+from impl.tracker import ConnTracker, SweepReport
 from impl.tracker_table import StatsSnapshot
 
-__all__ = ["SimProgress", "Simulation", "VirtualClock"]
-
-#: A parked worker with nothing scheduled waits for this time (never reached in practice).
-FAR = sys.maxsize
+__all__ = ["SimProgress", "Simulation", "TrafficModel", "VirtualClock"]
 
 
 @dataclass(frozen=True, slots=True)
 class SimProgress:
-    """Counters at one moment of a run: virtual time (ms), its end (None: unbounded), the tracker's
-    stats and table size, packets sent by the workers, wall seconds since ``start``, and whether
-    this is the driver's final report."""
+    """Counters at one moment of a run: virtual time (ms), its start and end (None: unbounded), the
+    tracker's stats and table size, packets sent (``hw_packets`` of them forwarded in hardware),
+    flows opened and flows active now, wall seconds since ``start``, and whether this is the
+    driver's final report."""
 
     now: int
     end: int | None
@@ -60,6 +67,10 @@ class SimProgress:
     packets: int
     wall: float
     final: bool = False
+    hw_packets: int = 0
+    flows: int = 0
+    active: int = 0
+    start: int = 0
 
 
 def _positive(name: str, value: object, *, zero: bool = False) -> int:
@@ -70,9 +81,9 @@ def _positive(name: str, value: object, *, zero: bool = False) -> int:
     return value
 
 
-def is_active(flow: int, active_fraction: float) -> bool:
-    """Whether ``flow`` keeps sending traffic (a fixed multiplicative hash, spread over flows)."""
-    return (flow * 0x9E3779B1) % (1 << 32) < active_fraction * (1 << 32)
+def _callable(name: str, value: object) -> None:
+    if value is not None and not callable(value):
+        raise TypeError(f"Simulation: {name} must be callable or None")
 
 
 class Simulation:
@@ -84,23 +95,23 @@ class Simulation:
         tracker: ConnTracker,
         clock: VirtualClock,
         *,
-        conns: int,
+        conns: int | None = None,
         workers: int = 4,
         duration: int | None = None,
-        active_fraction: float = 0.5,
-        traffic_interval: int = 10_000,
-        open_spread: int | None = None,
+        traffic: TrafficModel | None = None,
+        seed: int = 0,
         tick: int = 1_000,
         progress: Callable[[SimProgress], None] | None = None,
         progress_every: float = 1.0,
         join_timeout: float = 10.0,
         on_packet: Callable[[int, int], None] | None = None,
+        hardware: Callable[[int], bool] | None = None,
+        on_sweep: Callable[[int, SweepReport], None] | None = None,
     ) -> None:
-        """A simulation of ``conns`` flows on ``workers`` threads, until ``duration`` ms of
+        """A simulation of at most ``conns`` flows (None: no limit) of ``traffic`` (default
+        ``TrafficModel()``) drawn with ``seed``, on ``workers`` threads, until ``duration`` ms of
         virtual time have passed (None: until ``stop``). ``progress`` is called from the driver
-        thread every ``progress_every`` wall seconds, and once at the end. ``on_packet(flow,
-        conn_id)`` is called from the sending worker after every packet that found or created a
-        connection (e.g. to inject the traffic into a simulated device)."""
+        thread every ``progress_every`` wall seconds, and once at the end."""
         if not isinstance(layer, OffloadLayer):
             raise TypeError(f"Simulation: layer must be an OffloadLayer, got {type(layer).__name__}")
         if not isinstance(tracker, ConnTracker):
@@ -109,31 +120,32 @@ class Simulation:
             raise ValueError("Simulation: tracker must drive the given layer")
         if not isinstance(clock, VirtualClock):
             raise TypeError(f"Simulation: clock must be a VirtualClock, got {type(clock).__name__}")
-        if not isinstance(active_fraction, int | float) or not 0.0 <= active_fraction <= 1.0:
-            raise ValueError(f"Simulation: active_fraction must be a number in [0, 1], got {active_fraction!r}")
-        if progress is not None and not callable(progress):
-            raise TypeError("Simulation: progress must be callable or None")
-        if on_packet is not None and not callable(on_packet):
-            raise TypeError("Simulation: on_packet must be callable or None")
+        traffic = TrafficModel() if traffic is None else traffic
+        if not isinstance(traffic, TrafficModel):
+            raise TypeError(f"Simulation: traffic must be a TrafficModel, got {type(traffic).__name__}")
+        for name, hook in (("progress", progress), ("on_packet", on_packet), ("hardware", hardware)):
+            _callable(name, hook)
+        _callable("on_sweep", on_sweep)
         self.layer = layer
         self.tracker = tracker
         self.clock = clock
-        self.conns = _positive("conns", conns, zero=True)
+        self.conns = None if conns is None else _positive("conns", conns, zero=True)
         self.workers = _positive("workers", workers)
         self.duration = None if duration is None else _positive("duration", duration)
-        self.active_fraction = float(active_fraction)
-        self.traffic_interval = _positive("traffic_interval", traffic_interval)
-        self.open_spread = _positive("open_spread", traffic_interval if open_spread is None else open_spread, zero=True)
+        self.traffic = traffic
+        self.seed = _positive("seed", seed, zero=True)
         self.tick = _positive("tick", tick)
         self.sweep_interval = tracker.config.sweep_interval
         self._progress = progress
         self._on_packet = on_packet
+        self._hardware = hardware
+        self._on_sweep = on_sweep
         self._progress_every = float(progress_every)
         self._join_timeout = float(join_timeout)
         self._stop = threading.Event()
         self._finished = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._packets = [0] * self.workers  # one slot per worker, written only by its worker
+        self._workers: list[FlowWorker] = []
         self._error: BaseException | None = None
         self._error_raised = False
         self._state = "new"
@@ -151,13 +163,20 @@ class Simulation:
         self._state = "running"
         self._start_ms = self.clock.now()
         self._end = None if self.duration is None else self._start_ms + self.duration
+        arrivals = Arrivals(self.traffic, seed=self.seed, start=self._start_ms, workers=self.workers, conns=self.conns)
+        self._workers = [
+            FlowWorker(
+                w, arrivals=arrivals, clock=self.clock, stop=self._stop, tracker=self.tracker,
+                interval=self.traffic.interval, start=self._start_ms, tick=self.tick,
+                phase=1 + w % max(self.tick - 1, 1), hardware=self._hardware, on_packet=self._on_packet,
+            )
+            for w in range(self.workers)
+        ]  # fmt: skip
         self._wall0 = time.perf_counter()
-        targets: list[tuple[str, Callable[..., None], tuple[int, ...]]] = [
-            (f"sim-worker-{w}", self._worker, (w,)) for w in range(self.workers)
-        ]
-        targets += [("sim-sweeper", self._sweeper, ()), ("sim-driver", self._driver, ())]
-        for name, target, args in targets:
-            thread = threading.Thread(target=self._guard, args=(target, *args), name=name)
+        targets: list[tuple[str, Callable[[], None]]] = [(f"sim-worker-{w.index}", w.run) for w in self._workers]
+        targets += [("sim-sweeper", self._sweeper), ("sim-driver", self._driver)]
+        for name, target in targets:
+            thread = threading.Thread(target=self._guard, args=(target,), name=name)
             self._threads.append(thread)
             thread.start()
 
@@ -218,8 +237,31 @@ class Simulation:
 
     @property
     def packets(self) -> int:
-        """Packets (commits and replies) the workers have sent."""
-        return sum(self._packets)
+        """Packets (commits and replies, in software or hardware) the workers have sent."""
+        return sum(w.packets for w in self._workers)
+
+    @property
+    def hw_packets(self) -> int:
+        """Packets the hardware forwarded (the tracker never saw them)."""
+        return sum(w.hw_packets for w in self._workers)
+
+    @property
+    def flows(self) -> int:
+        """Flows opened so far."""
+        return sum(w.opened for w in self._workers)
+
+    @property
+    def active(self) -> int:
+        """Flows sending now (opened, lifetime not over)."""
+        return sum(w.active for w in self._workers)
+
+    def idle_flows(self) -> dict[int, int]:
+        """Flow -> the time of its last exchange, for the idle flows whose connections the table
+        held at the last sweep (a copy)."""
+        idle: dict[int, int] = {}
+        for worker in self._workers:
+            idle.update(worker.idle.copy())
+        return idle
 
     def snapshot(self, *, final: bool = False) -> SimProgress:
         """The counters now."""
@@ -232,13 +274,17 @@ class Simulation:
             packets=self.packets,
             wall=wall,
             final=final,
+            hw_packets=self.hw_packets,
+            flows=self.flows,
+            active=self.active,
+            start=self._start_ms,
         )
 
     # The threads.
 
-    def _guard(self, target: Callable[..., None], *args: int) -> None:
+    def _guard(self, target: Callable[[], None]) -> None:
         try:
-            target(*args)
+            target()
         except BaseException as exc:
             if self._error is None:
                 self._error = exc
@@ -246,50 +292,23 @@ class Simulation:
             self._finished.set()
             self.clock.wake()
 
-    def _round_up(self, t: int) -> int:
-        return -(-(t - self._start_ms) // self.tick) * self.tick + self._start_ms
-
-    def _opens_at(self, flow: int) -> int:
-        return self._start_ms + flow * self.open_spread // max(self.conns, 1)
-
-    def _worker(self, index: int) -> None:
-        """Open this worker's flows when due, then send traffic on the active ones.
-
-        The heap holds the next packet of every open active flow and the opening of this worker's
-        next flow only (flows open in id order), so memory grows with the flows opened, not with
-        ``conns``; the stop event is checked at every packet.
-        """
-        tracker, clock, stop, on_packet = self.tracker, self.clock, self._stop, self._on_packet
-        out_dev, in_dev = f"p{index}", f"p{index}-peer"
-        step = self.workers
-        next_open = index  # this worker's next flow to open (its opening is in the heap)
-        due: list[tuple[int, int]] = [(self._opens_at(index), index)] if index < self.conns else []
-        sent = 0
-        while not stop.is_set() and clock.wait_until(self._round_up(due[0][0]) if due else FAR, stop):
-            now = clock.now()
-            while due and due[0][0] <= now and not stop.is_set():
-                at, flow = heapq.heappop(due)
-                if flow == next_open:
-                    next_open += step
-                    if next_open < self.conns:
-                        heapq.heappush(due, (self._opens_at(next_open), next_open))
-                conn_id = tracker.commit(flow, now, out_dev)
-                if on_packet is not None and conn_id is not None:
-                    on_packet(flow, conn_id)
-                reply_id = tracker.reply(flow, now, in_dev)
-                if on_packet is not None and reply_id is not None:
-                    on_packet(flow, reply_id)
-                sent += 2
-                if is_active(flow, self.active_fraction):
-                    heapq.heappush(due, (at + self.traffic_interval, flow))
-            self._packets[index] = sent
-
     def _sweeper(self) -> None:
-        """``tracker.sweep`` every sweep interval of virtual time."""
+        """``tracker.sweep`` every sweep interval of virtual time (on the tick)."""
         next_sweep = self._start_ms + self.sweep_interval
         while self.clock.wait_until(next_sweep, self._stop):
-            self.tracker.sweep(self.clock.now())
+            now = self.clock.now()
+            report = self.tracker.sweep(now)
+            self._forget_gone_flows()
+            if self._on_sweep is not None:
+                self._on_sweep(now, report)
             next_sweep += self.sweep_interval
+
+    def _forget_gone_flows(self) -> None:
+        """Forget the idle flows whose connections have all left the table."""
+        if any(w.idle for w in self._workers):
+            present = {flow for flow, _, _, _ in self.tracker.table().values()}
+            for worker in self._workers:
+                worker.forget([flow for flow in worker.idle.copy() if flow not in present])
 
     def _driver(self) -> None:
         """Move the clock to the next due event until the end; report progress."""

@@ -460,3 +460,109 @@ def test_the_command_line_over_netlink_devlink() -> None:
     assert ok(NetlinkDevlink(Channel(), family_id=0x1B), "dev", "eswitch", "show") == (
         "sim/ctoffload0: mode switchdev_inactive\n"
     )
+
+
+# --- parsing as iproute2 does: options, prefixes, help ---------------------------------------------
+
+
+@pytest.mark.parametrize("options", [["-jp"], ["-pj"], ["-j", "-p"], ["--json", "--pretty"], ["--js", "--pre"]])
+def test_options_combine_and_abbreviate(options: list[str]) -> None:
+    assert ok(FakePort(), *options, "dev", "show") == ok(FakePort(), "-j", "-p", "dev", "show")
+
+
+@pytest.mark.parametrize("option", ["-V", "--version", "--vers", "-jV"])
+def test_version(option: str) -> None:
+    assert ok(FakePort(), option).startswith("devlink utility, ct-offload ")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["dev", "sh"], ["d", "s"], ["d"], ["de", "sho", "sim/ctoffload0"]],
+)
+def test_commands_by_unambiguous_prefix(argv: list[str]) -> None:
+    assert ok(FakePort(), *argv) == "sim/ctoffload0\n"
+
+
+def test_keywords_by_unambiguous_prefix() -> None:
+    port = FakePort()
+    ok(port, "d", "par", "se", "na", "ct_max_offloaded_conns", "val", "7", "cm", "runtime")
+    assert port.calls == [("param_set", DEV, "ct_max_offloaded_conns", 7, "runtime")]
+    assert ok(port, "h", "sh", "rep", "ct_offload") == ok(port, "health", "show", "reporter", "ct_offload")
+    assert ok(port, "r", "sh") == ok(port, "resource", "show")
+
+
+@pytest.mark.parametrize(
+    ("argv", "where", "candidates"),
+    [
+        (["d", "e", "s"], "d e s", "show, set"),
+        (["health", "d", "reporter", "ct_offload"], "health d", "diagnose, dump"),
+        (["dev", "eswitch", "s", "mode", "legacy"], "dev eswitch s", "show, set"),
+        (["dev", "param", "set", "n", "x", "v", "1", "c", "runtime", "name", "y"], "dev param set", "given twice"),
+    ],
+)
+def test_an_ambiguous_prefix_is_one_clear_line(argv: list[str], where: str, candidates: str) -> None:
+    port = FakePort()
+    err = fails(port, 2, *argv)
+    assert err.startswith(f"devlink: {where}: ") and candidates in err, err
+    assert port.calls == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "lines"),
+    [
+        (["help"], None),
+        (["-h"], None),
+        (["dev", "help"], ["dev show [DEV]", "dev reload [DEV]", "dev fault clear [DEV]"]),
+        (["dev", "param", "help"], ["dev param show", "dev param set"]),
+        (["dev", "param", "set", "help"], ["dev param set [DEV] name NAME value VALUE cmode"]),
+        (["health", "dump", "help"], ["health dump show", "health dump clear"]),
+        (["d", "rel", "help"], ["dev reload [DEV] [action { driver_reinit | fw_activate }] [limit no_reset]"]),
+    ],
+)
+def test_help_at_every_level(argv: list[str], lines: list[str] | None) -> None:
+    port = FakePort()
+    out = ok(port, *argv)
+    assert out.startswith("Usage: devlink")
+    if lines is None:
+        assert "health dump show [DEV] reporter NAME" in out and "-jp" in out
+    else:
+        assert all(line.lstrip().startswith(("Usage: devlink ", "devlink ")) for line in out.splitlines())
+        for line in lines:
+            assert line in out
+    assert port.calls == []
+
+
+def test_dev_help_lists_only_dev_commands() -> None:
+    out = ok(FakePort(), "dev", "help")
+    assert "port show" not in out and "health" not in out and out.count("devlink dev ") == 10
+
+
+# --- reload actions, health dumps, faults: what only some ports do ----------------------------------
+
+
+def test_dev_reload_prints_the_actions_performed() -> None:
+    port = FakePort()
+    assert ok(port, "dev", "reload") == "reload_actions_performed:\n    driver_reinit\n"
+    assert json.loads(ok(port, "-j", "dev", "reload", "action", "driver_reinit")) == {
+        "reload": {"reload_actions_performed": ["driver_reinit"]}
+    }
+    assert port.calls == [("reload", DEV), ("reload", DEV)]
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "problem"),
+    [
+        (["dev", "reload", "action", "fw_activate"], 1, "reload action fw_activate is not supported by this device"),
+        (["dev", "reload", "limit", "no_reset"], 1, "with limit no_reset is not supported by this device (EOPNOTSUPP)"),
+        (["dev", "reload", "action", "warm"], 2, "unknown reload action 'warm'"),
+        (["dev", "reload", "limit", "none"], 2, "unknown reload limit 'none'"),
+        (["health", "dump", "show", "reporter", "ct_offload"], 1, "(EOPNOTSUPP)"),
+        (["health", "dump", "clear", "reporter", "ct_offload"], 1, "(EOPNOTSUPP)"),
+        (["dev", "fault", "show"], 1, "fault injection is not supported by this device (EOPNOTSUPP)"),
+        (["dev", "fault", "set", "fail_rate", "0.5"], 1, "fault injection is not supported"),
+    ],
+)
+def test_what_a_port_cannot_do_is_refused(argv: list[str], status: int, problem: str) -> None:
+    port = FakePort()
+    assert problem in fails(port, status, *argv)
+    assert port.calls == []

@@ -18,7 +18,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_VOCABULARY = {"model", "model.vocab", "model.conn", "model.ops"}
-THIRD_PARTY = {"model": {"immutables"}, "impl": {"immutables", "pyroute2"}}
+# matplotlib is the optional "plot" extra: only ``simulate --plot`` (impl.sim_plot) imports it.
+THIRD_PARTY = {"model": {"immutables"}, "impl": {"immutables", "pyroute2", "matplotlib"}}
 
 
 def _is_project_module(name: str) -> bool:

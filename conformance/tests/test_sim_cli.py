@@ -1,16 +1,24 @@
-"""``python -m impl simulate`` when it is interrupted, asked for a huge run, or read by ``head``.
+"""``python -m impl simulate`` when it is interrupted, asked for a huge run, read by ``head``, or
+shown on a terminal.
 
 Ctrl-C (SIGINT) prints the summary so far under a line saying it was interrupted and exits 130,
 with no traceback and no thread left; a huge ``--conns`` is generated as flows open, so the run
-starts at once and stops when asked; a reader that goes away ends the command quietly.
+starts at once and stops when asked; a reader that goes away ends the command quietly; progress
+shows on a terminal only (or with ``--progress``), with the rate and the time left.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import pty
+import select
 import signal
 import subprocess
 import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +39,10 @@ def _sim_threads() -> list[str]:
 
 def test_ctrl_c_prints_a_partial_summary_and_exits_130() -> None:
     child = subprocess.Popen(
-        [sys.executable, "-m", "impl", *LONG_RUN], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "impl", *LONG_RUN, "--progress"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert child.stderr is not None
@@ -51,8 +62,9 @@ def test_ctrl_c_prints_a_partial_summary_and_exits_130() -> None:
     assert lines[-1].startswith("wall time: ")
 
 
+@pytest.mark.parametrize("output", ["text", "json"])
 def test_ctrl_c_in_process_leaves_no_thread(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    output: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach the main thread only, and this test does not run there")
@@ -72,9 +84,16 @@ def test_ctrl_c_in_process_leaves_no_thread(
         signal.pthread_kill(main, signal.SIGINT)
 
     threading.Thread(target=interrupt, daemon=True).start()
-    assert sim_cli.main([*LONG_RUN, "--quiet"]) == 130
+    timeline = tmp_path / "t.csv"
+    extra = ["--json", "--timeline", str(timeline)] if output == "json" else []
+    assert sim_cli.main([*LONG_RUN, "--quiet", *extra]) == 130
     assert _sim_threads() == []
-    assert capsys.readouterr().out.startswith("INTERRUPTED (Ctrl-C)")
+    out = capsys.readouterr().out
+    if output == "text":
+        assert out.startswith("INTERRUPTED (Ctrl-C)")
+    else:  # the partial summary, and the sweeps so far
+        assert json.loads(out)["interrupted"] is True
+        assert timeline.read_text().startswith("time_s,")
 
 
 def _simulation(conns: int) -> tuple[Simulation, ConnTracker]:
@@ -121,3 +140,51 @@ def test_a_reader_that_goes_away_ends_it_quietly() -> None:
     err = child.stderr.read()
     assert child.wait(timeout=120) == 1
     assert err == b""
+
+
+def _read_until(fd: int, wanted: bytes, deadline: float) -> bytes:
+    """What the terminal ``fd`` shows until ``wanted`` appears (or the deadline passes)."""
+    seen = b""
+    while wanted not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def test_progress_on_a_terminal_shows_the_rate_and_the_time_left() -> None:
+    master, slave = pty.openpty()
+    child = subprocess.Popen([sys.executable, "-m", "impl", *LONG_RUN], stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    try:
+        shown = _read_until(master, b" left", time.monotonic() + 60)
+        child.send_signal(signal.SIGINT)
+        out, _ = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        os.close(master)
+    line = shown.decode().rsplit("\r", 1)[-1]
+    assert shown.startswith(b"\r") and "[simulate] t=" in line, shown
+    assert "/s)" in line and "virtual s per wall s" in line and line.endswith(" left"), line
+    assert child.returncode == 130
+    assert out.decode().startswith("INTERRUPTED (Ctrl-C)")
+
+
+def test_no_progress_when_stderr_is_not_a_terminal() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "impl", "simulate", "--conns", "50", "--duration", "60"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.splitlines()[-1].startswith("wall time: ")

@@ -2,7 +2,8 @@
 
 Purpose: one function per show command; each adds one device's part to the JSON document (``doc``,
 keyed as ``devlink -j`` keys it: ``dev``, ``info``, ``param``, ``port``, ``resource``,
-``health``) and to the text lines (``lines``), so a command over several devices calls it once
+``health``, ``reload``; and ``fault`` for the simulated device's fault knobs, which iproute2 has
+no command for) and to the text lines (``lines``), so a command over several devices calls it once
 per device and prints whichever of the two was asked for.
 
 Promises (the layout of iproute2's devlink 6.x, for the attributes the ``DevlinkPort`` values
@@ -12,7 +13,10 @@ as iproute2 spells them (``pcipf``, ``pcivf``, ``pcisf``); a resource prints ``s
 when it differs from ``size``, ``occ`` only when reported, the size bounds only when they differ,
 and ``size_valid`` for a parent while any resize is pending; a size of 2**64 - 1 prints (and is
 in JSON) ``unlimited``. Params are grouped under one handle
-line per device (iproute2 repeats the handle for each param); dpipe tables are not shown.
+line per device (iproute2 repeats the handle for each param); dpipe tables are not shown. The
+reload actions performed print as iproute2 prints them (``reload_actions_performed:`` then the
+actions on one indented line; JSON ``{"reload": {"reload_actions_performed": [...]}}``); a health
+dump prints as a diagnosis does.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ __all__ = [
     "dev_info",
     "dev_show",
     "eswitch_show",
+    "fault_show",
     "health_diagnose",
     "health_show",
     "param_show",
     "port_show",
+    "reload_performed",
     "resource_show",
 ]
 
@@ -187,3 +193,15 @@ def health_diagnose(doc: dict[str, Any], lines: list[str], diagnosis: dict[str, 
     (a list's scalars on one line)."""
     doc.update(diagnosis)
     _diagnose(diagnosis, 0, lines)
+
+
+def reload_performed(doc: dict[str, Any], lines: list[str], actions: list[str]) -> None:
+    """``dev reload``: the actions performed, as iproute2 prints ``reload_actions_performed``."""
+    doc["reload"] = {"reload_actions_performed": list(actions)}
+    lines += ["reload_actions_performed:", "    " + " ".join(actions)]
+
+
+def fault_show(doc: dict[str, Any], lines: list[str], dev: DevHandle, faults: dict[str, int | float | bool]) -> None:
+    """``dev fault show``: the device's fault knobs on one line under its handle."""
+    _section(doc, "fault")[str(dev)] = dict(faults)
+    lines += [f"{dev}:", "  " + " ".join(f"{name} {_value(value)}" for name, value in faults.items())]
