@@ -30,10 +30,24 @@ def install(session: nox.Session, *groups: str) -> None:
     session.install("-e", ".", *requirements)
 
 
+def redis_server(session: nox.Session) -> None:
+    """Install Debian's redis-server for the pooled-database test when it is missing and we are root
+    (CI's machine is fresh); elsewhere that test skips, saying why."""
+    import os  # noqa: PLC0415 (this helper's own needs, kept inside it)
+    import shutil  # noqa: PLC0415
+
+    if shutil.which("redis-server") or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run("apt-get", "update", "-qq", external=True, env=env)
+    session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "redis-server", external=True, env=env)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit, property and protocol tests (fast, derandomised Hypothesis profile)."""
     install(session, "test")
+    redis_server(session)
     session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"})
 
 
@@ -81,11 +95,36 @@ def conformance(session: nox.Session) -> None:
     )
 
 
+@nox.session(name="crosshair-hypothesis", default=False)
+def crosshair_hypothesis(session: nox.Session) -> None:
+    """The impl-vs-model Hypothesis properties with CrossHair as Hypothesis's backend (hypothesis-crosshair)."""
+    install(session, "crosshair-hypothesis")
+    session.run(
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "conformance/tests/test_impl_vs_model.py",
+        *session.posargs,
+        env={"HYPOTHESIS_PROFILE": "crosshair"},
+    )
+
+
+@nox.session(default=False)
+def prove(session: nox.Session) -> None:
+    """The bounded exhaustive checker on its published scope (reports/prove.md): ``nox -s prove -- --scope small``."""
+    install(session)
+    args = session.posargs or ["--scope", "published"]
+    session.run("python", "-m", "conformance", "prove", "--report", "reports/prove.md", *args)
+
+
 @nox.session(default=False)
 def deep(session: nox.Session) -> None:
     """The whole suite with large Hypothesis budgets on every core (nightly; see the README for its knobs)."""
     # The example database is $CT_OFFLOAD_EXAMPLE_DB (default .hypothesis/examples): point several
-    # machines at one shared directory and they replay and pool what each has found.
+    # machines at one shared directory and they replay and pool what each has found. With
+    # $CT_OFFLOAD_REDIS=redis://HOST:PORT/DB it is Hypothesis's RedisExampleDatabase on that server
+    # (both set: a MultiplexedDatabase of the two), pooled by every machine pointed at it.
     # $CT_OFFLOAD_DEEP_EXAMPLES sets the examples per test (default 20000).
     install(session, "test", "deep")
     session.run(

@@ -24,6 +24,7 @@ from conformance.impl_target import run_on_impl
 from conformance.model_target import run_on_model
 from conformance.outcome import encode
 from conformance.ovs import cli as ovs_cli
+from conformance.prove import run as prove_run
 from conformance.runner import Target, serve_stdio
 from conformance.scenario import parse_scenario
 from conformance.tracker_scenario import TrackerRunner, TrackerScenario, parse_tracker_scenario, run_tracker
@@ -102,6 +103,7 @@ def parser(prog: str = "python -m conformance") -> argparse.ArgumentParser:
     vec = commands.add_parser("vectors", help="write the vector files, or check they are up to date")
     vec.add_argument("--write", action="store_true", help="regenerate the files (default: check)")
     commands.add_parser("docs-check", help="check that docs/ cites rules and functions the model has")
+    prove_run.add_arguments(commands.add_parser("prove", help="check every law on every case of a stated scope"))
     commands.add_parser("errata", help="print docs/errata.rst, generated from conformance/errata.py")
     ovs_cli.add_parser(commands)
     return top
@@ -134,6 +136,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m conformance")
         return vectors.main(write=args.write)
     if args.command == "docs-check":
         return docs_check.main()
+    if args.command == "prove":
+        return prove_run.run(args.scope, args.jobs, args.report)
     if args.command == "ovs":
         return ovs_cli.main(args)
     if args.command == "errata":

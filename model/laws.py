@@ -3,9 +3,17 @@
 Purpose: the properties a reviewer can cite and a checker can test: the batch refinement law
 (docs/spec.rst, 'Profiles') and the mark transition table. Hypothesis tests call these functions on
 generated states; CrossHair checks the ``check_*`` functions, whose arguments are small builtin
-values, symbolically.
+values, symbolically, and must explore every path (``python -m conformance contracts``);
+``python -m conformance prove`` checks the same laws on every case of larger stated scopes.
 
-Promises: pure; every ``check_*`` function's postcondition is ``__return__`` (the law holds).
+Restatements (issue 14): a ``check_*`` law whose paths CrossHair could not exhaust is restated
+here over inputs small enough to exhaust -- one batch op on a connection in any state instead of
+three ops on a fresh layer -- with its meaning kept: it claims the same law of fewer cases, and
+each docstring says which cases moved to ``prove`` (docs/conformance.rst, 'Proven within a scope').
+``check_segments`` restates STRICT-SEGMENT's contract over builtin values for the same reason.
+
+Promises: pure; every ``check_*`` function's postcondition is ``__return__`` (the law holds); each
+carries a ``# crosshair: max_iterations=N`` budget (a count of paths, not a time).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from model.provider import ProviderSpec, Scripted
 from model.registry import register
 from model.state import LayerState, Record, initial_state, mark_of
 from model.step import step
+from model.strict_batch import names_connection, segments
 from model.vocab import Callback, Mark, OpType, Profile
 
 
@@ -97,7 +106,7 @@ def mark_after(profile: Profile, before: Mark, kind: OpType, succeeded: bool) ->
     post: kind not in (OpType.UPD, OpType.POLICY) or __return__ is before
     post: succeeded or __return__ in (before, Mark.NONE)
     """
-    # crosshair: per_condition_timeout=10
+    # crosshair: max_iterations=500
     if kind is OpType.DEL or (kind is OpType.FLUSH and profile is Profile.STRICT):
         return before if profile is Profile.STRICT and not succeeded else Mark.NONE
     if kind is OpType.ADD:
@@ -128,7 +137,7 @@ def check_mark_transitions(profile_index: int, before_index: int, raw_kind: int,
     pre: 0 <= raw_kind <= 5
     post: __return__
     """
-    # crosshair: per_condition_timeout=60
+    # crosshair: max_iterations=1000
     profile = tuple(Profile)[profile_index]
     before = Mark(before_index)
     kind = OpType(raw_kind)
@@ -141,26 +150,16 @@ def check_mark_transitions(profile_index: int, before_index: int, raw_kind: int,
     return mark_of(after, 0) == mark_after(profile, before, kind, result.error == 0)
 
 
-def check_strict_batch_refines(  # noqa: PLR0917 (CrossHair passes arguments positionally)
-    add_errors: tuple[int, int],
-    stamps: tuple[int, int],
-    allowed: tuple[bool, bool],
-    native: tuple[bool, bool],
-    kinds: tuple[int, int, int],
-    conns: tuple[int, int, int],
-) -> bool:
-    """The batch refinement law under strict, for two coherent scripted providers (native or not)
-    and a batch of three ops (any type value, connections 0 and 1) on a fresh layer.
-
-    pre: all(0 <= c <= 1 for c in conns)
-    pre: all(-1 <= k <= 6 for k in kinds)
-    post: __return__
-    """
-    # crosshair: per_condition_timeout=90
+def _coherent_pair(
+    add_errors: tuple[int, int], stamps: tuple[int, int], allowed: tuple[bool, bool], natives: int, held: int
+) -> LayerState:
+    """Two coherent scripted providers on a strict layer, both registered: provider i answers
+    connection 0 with ``allowed[i]``, ``add_errors[i]`` and ``stamps[i]``, has ``batch_submit`` iff
+    bit i of ``natives`` is set, and holds connection 0 (marked ADDED) iff bit i of ``held`` is."""
     world = tuple(
         ProviderSpec(
             name=f"p{i}",
-            callbacks=frozenset(Callback) if native[i] else frozenset(Callback) - {Callback.BATCH},
+            callbacks=frozenset(Callback) if natives >> i & 1 else frozenset(Callback) - {Callback.BATCH},
             behaviour=Scripted(
                 can_table=((0, allowed[i]),), add_table=((0, add_errors[i]),), upd_table=((0, stamps[i]),)
             ),
@@ -170,8 +169,55 @@ def check_strict_batch_refines(  # noqa: PLR0917 (CrossHair passes arguments pos
     state = initial_state(Profile.STRICT, world, backend="tuple")
     for ident in range(2):
         state, _, _ = register(state, ident)
-    ops = tuple(BatchOp(kind=batch_kind(k), ctx=Ctx.of(c)) for k, c in zip(kinds, conns, strict=True))
-    return batch_refines(state, ops, 1)
+    holders = frozenset(i for i in range(2) if held >> i & 1)
+    return state.with_record(0, Record(mark=Mark.ADDED, holders=holders)) if holders else state
+
+
+def check_strict_batch_refines(  # noqa: PLR0917 (CrossHair passes arguments positionally)
+    add_errors: tuple[int, int],
+    stamps: tuple[int, int],
+    allowed: tuple[bool, bool],
+    natives: int,
+    kind: int,
+    null: bool,
+) -> bool:
+    """The batch refinement law under strict, for two coherent scripted providers (each native or
+    not, any answers) on a fresh layer and a batch of one op of any type value, on connection 0 or
+    a NULL connection.
+
+    Restated (issue 14) from a batch of three ops: batches of two and three ops, and states reached
+    by earlier steps, are proven by ``python -m conformance prove`` (law batch-refines); the held
+    connection is ``check_strict_batch_refines_held``.
+
+    pre: 0 <= natives <= 3
+    pre: -1 <= kind <= 6
+    post: __return__
+    """
+    # crosshair: max_iterations=3000
+    state = _coherent_pair(add_errors, stamps, allowed, natives, 0)
+    return batch_refines(state, (BatchOp(kind=batch_kind(kind), ctx=Ctx.of(None if null else 0)),), 1)
+
+
+def check_strict_batch_refines_held(  # noqa: PLR0917 (CrossHair passes arguments positionally)
+    add_errors: tuple[int, int],
+    stamps: tuple[int, int],
+    allowed: tuple[bool, bool],
+    natives: int,
+    held: int,
+    kind: int,
+) -> bool:
+    """The batch refinement law under strict, for two coherent scripted providers (each native or
+    not, any answers) of which those in ``held`` hold connection 0 (marked ADDED), and a batch of
+    one op of any valid type on connection 0.
+
+    pre: 0 <= natives <= 3
+    pre: 1 <= held <= 3
+    pre: 0 <= kind <= 5
+    post: __return__
+    """
+    # crosshair: max_iterations=3000
+    state = _coherent_pair(add_errors, stamps, allowed, natives, held)
+    return batch_refines(state, (BatchOp(kind=OpType(kind), ctx=Ctx.of(0)),), 1)
 
 
 def _native_world(profile: Profile, add_error: int, stamp: int, native: bool) -> LayerState:
@@ -189,7 +235,7 @@ def check_rfc_hides_native_errors(add_error: int) -> bool:
 
     post: __return__
     """
-    # crosshair: per_condition_timeout=30
+    # crosshair: max_iterations=100
     ops = (BatchOp(kind=OpType.ADD, ctx=Ctx.of(0)),)
     for profile in (Profile.RFC_V1, Profile.RFC_V2):
         after, observation = step(_native_world(profile, add_error, 0, True), SubmitBatch(ops=ops), 1)
@@ -199,18 +245,30 @@ def check_rfc_hides_native_errors(add_error: int) -> bool:
 
 
 def check_rfc_versions_differ_only_in_upd(
-    kinds: tuple[int, int, int], add_error: int, stamp: int, native: bool
+    kind: int, before_index: int, add_error: int, stamp: int, native: bool
 ) -> bool:
     """rfc-v1 and rfc-v2 give the same batch results, traces and marks, except that a UPD op with no
-    timestamp answers ENODATA in v1 and EIO in v2.
+    timestamp answers ENODATA in v1 and EIO in v2: for one provider (native or not, any answers)
+    and a batch of one op of any type value on connection 0, whatever its mark.
 
-    pre: all(-1 <= k <= 6 for k in kinds)
+    Restated (issue 14) from a batch of three ops on a fresh layer: batches of two and three ops
+    and whole scenarios are proven by ``python -m conformance prove`` (law
+    rfc-versions-differ-only-in-upd).
+
+    pre: -1 <= kind <= 6
+    pre: 0 <= before_index <= 2
     post: __return__
     """
-    # crosshair: per_condition_timeout=60
-    ops = tuple(BatchOp(kind=batch_kind(k), ctx=Ctx.of(0)) for k in kinds)
-    after1, seen1 = step(_native_world(Profile.RFC_V1, add_error, stamp, native), SubmitBatch(ops=ops), 1)
-    after2, seen2 = step(_native_world(Profile.RFC_V2, add_error, stamp, native), SubmitBatch(ops=ops), 1)
+    # crosshair: max_iterations=1000
+    ops = (BatchOp(kind=batch_kind(kind), ctx=Ctx.of(0)),)
+    before = Mark(before_index)
+    seen = []
+    for profile in (Profile.RFC_V1, Profile.RFC_V2):
+        state = _native_world(profile, add_error, stamp, native)
+        if before is not Mark.NONE:
+            state = state.with_record(0, Record(mark=before))
+        seen.append(step(state, SubmitBatch(ops=ops), 1))
+    (after1, seen1), (after2, seen2) = seen
     if seen1.trace != seen2.trace or mark_of(after1, 0) is not mark_of(after2, 0):
         return False
     assert isinstance(seen1.result, tuple) and isinstance(seen2.result, tuple)
@@ -221,3 +279,31 @@ def check_rfc_versions_differ_only_in_upd(
         elif r1 != r2:
             return False
     return True
+
+
+def check_segments(kinds: tuple[int, ...], conns: tuple[int, ...]) -> bool:
+    """STRICT-SEGMENT's contract (``model.strict_batch.segments``: a partition of the op indices
+    into non-empty runs, in batch order, none naming a connection twice, a FLUSH alone), for the
+    batch of up to two ops whose op ``i`` has type value ``kinds[i]`` and connection ``conns[i]``
+    (-1: a NULL connection).
+
+    Restated (issue 14) over builtin values: CrossHair cannot exhaust symbolic ``BatchOp`` values;
+    batches of up to four ops are proven by ``python -m conformance prove`` (the contract itself).
+
+    pre: len(kinds) == len(conns) <= 2
+    pre: all(0 <= k <= 6 for k in kinds)
+    pre: all(-1 <= c <= 1 for c in conns)
+    post: __return__
+    """
+    # crosshair: max_iterations=2000
+    ops = tuple(
+        BatchOp(kind=batch_kind(k), ctx=Ctx.of(None if c < 0 else c)) for k, c in zip(kinds, conns, strict=True)
+    )
+    runs = segments(ops)
+    named = [[c for c in (names_connection(ops[i]) for i in run) if c is not None] for run in runs]
+    return (
+        tuple(i for run in runs for i in run) == tuple(range(len(ops)))
+        and all(len(run) > 0 for run in runs)
+        and all(len(n) == len(set(n)) for n in named)
+        and all(len(run) == 1 for run in runs if any(ops[i].kind is OpType.FLUSH for i in run))
+    )

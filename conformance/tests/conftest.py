@@ -2,8 +2,8 @@
 
 ``ci`` (the default of ``nox -s tests``): derandomised, modest budgets, no example database, so CI
 replays the same examples every run. ``conformance``: larger budgets, still derandomised. ``deep``:
-large budgets (``$CT_OFFLOAD_DEEP_EXAMPLES`` per test), random, with the example database in
-``$CT_OFFLOAD_EXAMPLE_DB``, for nightly runs. ``dev``: Hypothesis defaults.
+large budgets (``$CT_OFFLOAD_DEEP_EXAMPLES`` per test), random, with the example database of
+``example_database``, for nightly runs. ``dev``: Hypothesis defaults.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings, statistics
-from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase, MultiplexedDatabase
 
 from conformance import coverage, summary
 
@@ -26,15 +26,37 @@ settings.register_profile(
 settings.register_profile(
     "conformance", max_examples=600, derandomize=True, database=None, deadline=None, suppress_health_check=_QUIET
 )
-# deep: the example database is a directory (safe for concurrent writers), shareable by machines.
+
+
+def example_database() -> ExampleDatabase:
+    """The deep profile's example database. A directory (safe for concurrent writers), shareable by
+    machines: ``$CT_OFFLOAD_EXAMPLE_DB``, default .hypothesis/examples. With ``$CT_OFFLOAD_REDIS``
+    (a redis:// URL) the database is Hypothesis's ``RedisExampleDatabase`` on that server instead,
+    pooled by every machine pointed at it; with both set, a ``MultiplexedDatabase`` of the two."""
+    directory = os.environ.get("CT_OFFLOAD_EXAMPLE_DB")
+    url = os.environ.get("CT_OFFLOAD_REDIS")
+    if not url:
+        return DirectoryBasedExampleDatabase(directory or ".hypothesis/examples")
+    import redis  # noqa: PLC0415 (only the pooled deep run needs the client: dependency group "deep")
+    from hypothesis.extra.redis import RedisExampleDatabase  # noqa: PLC0415
+
+    pooled = RedisExampleDatabase(redis.Redis.from_url(url))
+    return MultiplexedDatabase(DirectoryBasedExampleDatabase(directory), pooled) if directory else pooled
+
+
 settings.register_profile(
     "deep",
     max_examples=int(os.environ.get("CT_OFFLOAD_DEEP_EXAMPLES", "20000")),
     deadline=None,
     suppress_health_check=_QUIET,
-    database=DirectoryBasedExampleDatabase(os.environ.get("CT_OFFLOAD_EXAMPLE_DB", ".hypothesis/examples")),
+    database=example_database(),
 )
 settings.register_profile("dev", deadline=None)
+# crosshair (nox -s crosshair-hypothesis): CrossHair draws the examples (hypothesis-crosshair).
+if os.environ.get("HYPOTHESIS_PROFILE") == "crosshair":
+    settings.register_profile(
+        "crosshair", backend="crosshair", max_examples=50, database=None, deadline=None, suppress_health_check=_QUIET
+    )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
