@@ -161,6 +161,67 @@ def mutants(session: nox.Session) -> None:
     session.run("python", "-m", "conformance.mutants_report", "--report", "reports/mutants.md", "--min-score", "90")
 
 
+#: [tool.mutmut] of ``nox -s mutants-model``, written into the scratch copy's pyproject.toml in place
+#: of impl's: the model's rules, verdicts, batch segmentation and tracker sweep, against the tests
+#: that state the specification (prove, the contracts' conditions, the vectors, the errata, the
+#: time each callback sees, the strict paths) and, for the tracker sweep, which prove does not
+#: reach, the tracker's conntrack behaviours and impl's tracker checked against the model.
+MUTMUT_MODEL = """[tool.mutmut]
+source_paths = ["model"]
+only_mutate = ["model/rfc.py", "model/strict.py", "model/strict_batch.py", "model/verdict.py", "model/tracker_sweep.py"]
+also_copy = ["impl/", "conformance/", "docs/"]
+pytest_add_cli_args_test_selection = [
+    "conformance/tests/test_model_contracts.py",
+    "conformance/tests/test_prove.py",
+    "conformance/tests/test_vectors.py",
+    "conformance/tests/test_errata.py",
+    "conformance/tests/test_model_time.py",
+    "conformance/tests/test_strict_paths.py",
+    "conformance/tests/test_tracker_conntrack.py",
+    "conformance/tests/test_tracker_vs_model.py",
+]
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "conformance.mutants_profile"]
+
+"""
+
+
+@nox.session(name="mutants-model", default=False)
+def mutants_model(session: nox.Session) -> None:
+    """Mutation testing (mutmut) of the model against prove, contracts, vectors, errata; reports/mutants-model.md."""
+    # mutmut reads [tool.mutmut] from the working directory, so the run happens in a scratch copy
+    # whose pyproject.toml holds MUTMUT_MODEL instead of impl's section: `nox -s mutants` is untouched.
+    import re  # noqa: PLC0415 (this session's own needs, kept inside it)
+    import shutil  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    install(session, "mutants")
+    root = Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="ct-offload-mutants-model-") as scratch:
+        for part in ("model", "impl", "conformance", "docs"):
+            shutil.copytree(root / part, Path(scratch) / part, ignore=shutil.ignore_patterns("__pycache__"))
+        text = (root / "pyproject.toml").read_text()
+        text = re.sub(r"(?ms)^\[tool\.mutmut\]\n.*?(?=^\[tool\.(?!mutmut))", lambda _: MUTMUT_MODEL, text)
+        (Path(scratch) / "pyproject.toml").write_text(text)
+        session.chdir(scratch)
+        session.run("mutmut", "run", *session.posargs, env={"HYPOTHESIS_PROFILE": "mutants"})
+        session.run(
+            "python",
+            "-m",
+            "conformance.mutants_report",
+            "--root",
+            scratch,
+            "--title",
+            "Mutation testing of the model (the specification)",
+            "--session",
+            "mutants-model",
+            "--report",
+            str(root / "reports" / "mutants-model.md"),
+            "--min-score",
+            "95",
+        )
+
+
 @nox.session(default=False)
 def ovs(session: nox.Session) -> None:
     """The C conformance kit on an OVS tree: ``nox -s ovs -- TREE [--profile rfc-v1|rfc-v2] [--count N]``."""

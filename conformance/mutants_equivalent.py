@@ -25,8 +25,38 @@ _UPD_FAILURE_STAMP = (
 _ABSENT_STATUS = "the status of a callback that is absent is never read (``present`` is false)"
 _NO_NULL_RECORD = "a NULL connection (id None) never has a record (every writer checks), so get(None) is None"
 
+_SKIP_EMPTY = (
+    "skip_empty only saves work (model/tracker_sweep.py says so): sweeping an empty list under strict submits no batch,"
+    " and under the rfc profiles without a native provider its empty batch calls nobody, so sweeping it changes nothing"
+)
+_MODEL_ZIP = "the layer answers one result per op of the batch it was handed, so zip's strict check never fires"
+_UNREACHABLE = "the match covers every TrackerOp (mypy checks it with assert_never): the default case is unreachable"
+
 #: (file, function, mutated line) -> why the mutant cannot change behaviour.
 EQUIVALENT: dict[tuple[str, str, str], str] = {
+    # nox -s mutants-model (the model itself).
+    ("model/tracker_sweep.py", "sweep", "skip_empty = None"): _SKIP_EMPTY,
+    (
+        "model/tracker_sweep.py",
+        "sweep",
+        "skip_empty = state.profile is Profile.STRICT and not any(state.layer.spec(i).native for i in"
+        " state.layer.registry)",
+    ): _SKIP_EMPTY,
+    (
+        "model/tracker_sweep.py",
+        "sweep",
+        "clean_end = state.config.n_conn_limit / CLEAN_LIMIT_DIVISOR",
+    ): "the walked count is an int, and for an int c, c <= n / 64 exactly when c <= n // 64",
+    **{
+        ("model/tracker_sweep.py", function, f"for conn, result in zip(asked, results, {tail}):"): _MODEL_ZIP
+        for function in ("sweep_list_strict", "sweep_list_rfc")
+        for tail in ("strict=None", "", "strict=False")
+    },
+    ("model/tracker_sweep.py", "tracker_step", "assert_never(None)"): _UNREACHABLE,
+    ("model/verdict.py", "ask_void", "return state, (), BatchResult(error=None)"): (
+        "a provider with nothing to do for a DEL, EST or FLUSH succeeded: its verdict is read only by "
+        "STRICT-COMBINE-ALL and STRICT-KEEP, which both take any false error (0 or None) as success"
+    ),
     (
         "impl/batch.py",
         "checked_entries",

@@ -13,8 +13,9 @@ Promises:
   whose function no selected test calls ("no tests") counts as not killed; survivors judged equivalent
   (``conformance.mutants_equivalent``) are marked with the reason and still count as not killed,
   the report giving the score over the other mutants beside the real one;
-- every mutant that counts as not killed (survived, no tests, suspicious, segfault, not checked) is
+- every mutant that counts as not killed (survived, no tests, suspicious, segfault) is
   listed, and so is every timed-out one (it counts as killed, but a loaded machine can cause one);
+  mutants a stopped run never checked are counted (they too count as not killed), not listed;
 - the exit status is 0 when the score reaches ``--min-score``, 1 when it does not, 2 when there are no
   results to report (no run, or an interrupted one that checked nothing); the report is written
   whenever there are results;
@@ -31,7 +32,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -256,14 +257,22 @@ def judgement(mutant: Mutant, diff: str | None) -> str | None:
     return None if added is None else EQUIVALENT.get((mutant.path, mutant.function, added))
 
 
-def diffs(names: Sequence[str], workers: int = 2) -> dict[str, str | None]:
-    """``mutmut_diff`` of each name (a few at a time: each is a Python start-up)."""
+def diffs(names: Sequence[str], workers: int = 2, root: Path = ROOT) -> dict[str, str | None]:
+    """``mutmut_diff`` of each name, run in ``root`` (a few at a time: each is a Python start-up)."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return dict(zip(names, pool.map(mutmut_diff, names), strict=True))
+        return dict(zip(names, pool.map(lambda name: mutmut_diff(name, root), names), strict=True))
 
 
-def render(mutants: Sequence[Mutant], shown: dict[str, str | None], min_score: float) -> str:
-    """The Markdown report."""
+def render(
+    mutants: Sequence[Mutant],
+    shown: dict[str, str | None],
+    min_score: float,
+    *,
+    title: str = "Mutation testing of impl's dispatch, batch and mark code",
+    session: str = "mutants",
+    root: Path = ROOT,
+) -> str:
+    """The Markdown report (``session`` names the nox session, ``root`` the tree the mutants came from)."""
     summary = summarise(mutants)
     run_time = sum(m.seconds or 0.0 for m in mutants)
     survivors = [m for m in mutants if m.status not in DETECTED and m.status not in EXCLUDED]
@@ -271,9 +280,9 @@ def render(mutants: Sequence[Mutant], shown: dict[str, str | None], min_score: f
     rest = summary.scored - equivalent
     rest_score = 100.0 * summary.detected / rest if rest else 0.0
     lines = [
-        "# Mutation testing of impl's dispatch, batch and mark code",
+        f"# {title}",
         "",
-        "`nox -s mutants`: mutmut mutates the files of `[tool.mutmut] only_mutate` (pyproject.toml) and runs, for",
+        f"`nox -s {session}`: mutmut mutates the files of `[tool.mutmut] only_mutate` and runs, for",
         "each mutant, the tests of `pytest_add_cli_args_test_selection` that call the mutated function (Hypothesis",
         "profile `mutants`: the ci examples, no shrinking), stopping at the first failure.",
         "",
@@ -300,17 +309,25 @@ def render(mutants: Sequence[Mutant], shown: dict[str, str | None], min_score: f
         share = 100.0 * detected_by_file[path] / by_file[path]
         lines.append(f"| `{path}` | {by_file[path]} | {detected_by_file[path]} | {share:.1f}% |")
     lines.append("")
-    for title, wanted in (
-        ("Not killed", lambda s: s not in DETECTED and s not in EXCLUDED),
+    unchecked = summary.counts.get("not checked", 0)
+    if unchecked:
+        lines += [
+            f"**The run was stopped before it checked {unchecked} mutants** (listed by count only, per file above);"
+            " they count as not killed.",
+            "",
+        ]
+    sections: tuple[tuple[str, Callable[[str], bool]], ...] = (
+        ("Not killed", lambda s: s not in DETECTED and s not in EXCLUDED and s != "not checked"),
         ("Timed out (counted as killed)", lambda s: s == "timeout"),
-    ):
+    )
+    for heading, wanted in sections:
         listed = [m for m in mutants if wanted(m.status)]
-        lines += [f"## {title}: {len(listed)}", ""]
+        lines += [f"## {heading}: {len(listed)}", ""]
         if not listed:
             lines += ["None.", ""]
         for mutant in listed:
             diff = shown.get(mutant.name)
-            line = source_line(mutant, diff)
+            line = source_line(mutant, diff, root)
             where = f"{mutant.path}:{line}" if line is not None else mutant.path
             lines.append(f"- `{where}` `{mutant.function}` ({mutant.status}), `{mutant.name}`")
             reason = judgement(mutant, diff)
@@ -331,14 +348,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mutants", type=Path, default=Path("mutants"), help="mutmut's directory (mutants)")
     parser.add_argument("--report", type=Path, default=Path("reports/mutants.md"), help="where to write the report")
     parser.add_argument("--min-score", type=float, default=90.0, help="the lowest passing score, in percent")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the tree mutmut ran in (default: this checkout)")
+    parser.add_argument("--title", default="Mutation testing of impl's dispatch, batch and mark code")
+    parser.add_argument("--session", default="mutants", help="the nox session the report names (default: mutants)")
     args = parser.parse_args(argv)
-    mutants = load(args.mutants)
+    mutants = load(args.root / args.mutants)
     summary = summarise(mutants)
     if not mutants or not summary.checked:
         print(f"mutants_report: no mutation results under {args.mutants} (run mutmut first)", file=sys.stderr)
         return 2
-    listed = [m.name for m in mutants if m.status not in DETECTED or m.status == "timeout"]
-    report = render(mutants, diffs(listed), args.min_score)
+    listed = [
+        m.name for m in mutants if m.status != "not checked" and (m.status not in DETECTED or m.status == "timeout")
+    ]
+    shown = diffs(listed, root=args.root)
+    report = render(mutants, shown, args.min_score, title=args.title, session=args.session, root=args.root)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(report, encoding="utf-8")
     counts = ", ".join(f"{summary.counts[s]} {s}" for s in STATUSES if summary.counts.get(s))

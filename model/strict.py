@@ -148,8 +148,8 @@ def effect(
         state = state.with_record(op.conn_id, replace(state.record(op.conn_id), mark=Mark.EST))
     elif kind is OpType.FLUSH:
         still = failed(verdicts)
-        changes = [(conn_id, kept(record, still)) for conn_id, record in state.records.items()]
-        state = replace(state, records=state.records.update((c, r if r.holders else None) for c, r in changes))
+        for conn_id, record in list(state.records.items()):
+            state = state.with_record(conn_id, kept(record, still))
     return state, BatchResult(error=error)
 
 

@@ -83,11 +83,11 @@ def submit_batch(
        its provider stands in the registry);
     4. apply STRICT-EFFECT to each op in order.
     """
-    results: list[BatchResult] = [BatchResult(error=0)] * len(ops)
+    results: dict[int, BatchResult] = {}
     calls: list[Call] = []
     for run in segments(ops):
         state = _run(state, ops, run, now, calls=calls, results=results)
-    return state, tuple(calls), tuple(results)
+    return state, tuple(calls), tuple(results[i] for i in range(len(ops)))
 
 
 def _run(
@@ -97,7 +97,7 @@ def _run(
     now: int,
     *,
     calls: list[Call],
-    results: list[BatchResult],
+    results: dict[int, BatchResult],
 ) -> LayerState:
     """Steps 1-4 of STRICT-BATCH for one run; appends to ``calls`` and fills ``results``."""
     gates = {i: gate(state, ops[i]) for i in run}

@@ -182,3 +182,70 @@ def test_v2_tells_only_offloaded_connections_of_their_deletion(target: Any) -> N
     }
     assert run(obj, target, Profile.RFC_V1)["trace"] == [["p0", "add", 1], ["p0", "del", 1]]
     assert run(obj, target, Profile.RFC_V2)["trace"] == [["p0", "add", 1]]
+
+
+# The boundaries of the sweep's rules, each at the exact millisecond where it changes its answer.
+
+
+@TARGETS
+def test_strict_refreshes_a_connection_due_exactly_at_the_next_sweep(target: Any) -> None:
+    obj = {
+        "providers": [{"callbacks": ["add", "del", "upd"], "upd": {"1": 30000}}],
+        "events": [*commits(range(1)), {"at": 40000, "do": "sweep"}],  # expiry 60000 = 40000 + interval
+    }
+    assert run(obj, target, Profile.STRICT)["results"][-1] == {"cleaned": [], "refreshed": [[1, 90000]]}
+
+
+@TARGETS
+@pytest.mark.parametrize(
+    ("stamp", "at", "outcome"),
+    [
+        (None, 60000, {"cleaned": [[1, "ENODATA"]], "refreshed": []}),  # no data, expired at that very ms
+        (5000, 65000, {"cleaned": [[1, "stale"]], "refreshed": []}),  # 5000 + 60000 is not after now
+        (5001, 65000, {"cleaned": [], "refreshed": [[1, 65001]]}),
+    ],
+)
+def test_strict_cleans_at_the_boundary(target: Any, stamp: int | None, at: int, outcome: dict[str, Any]) -> None:
+    provider: dict[str, Any] = {"callbacks": ["add", "del", "upd"]}
+    if stamp is not None:
+        provider["upd"] = {"1": stamp}
+    obj = {"providers": [provider], "events": [*commits(range(1)), {"at": at, "do": "sweep"}]}
+    assert run(obj, target, Profile.STRICT)["results"][-1] == outcome
+
+
+@TARGETS
+@pytest.mark.parametrize(
+    ("profile", "stamp", "outcome"),
+    [
+        (Profile.RFC_V1, -1, {"cleaned": [], "refreshed": [[1, 80000]]}),  # any non-zero time is data
+        (Profile.STRICT, -1, {"cleaned": [[1, "ENODATA"]], "refreshed": []}),  # not a time: no data
+        (Profile.STRICT, 1, {"cleaned": [], "refreshed": [[1, 60001]]}),
+        (Profile.STRICT, 5000, {"cleaned": [], "refreshed": [[1, 65000]]}),
+    ],
+)
+def test_the_single_op_refresh_reads_the_timestamp_as_each_profile_does(
+    target: Any, profile: Profile, stamp: int, outcome: dict[str, Any]
+) -> None:
+    obj = {
+        "providers": [{"callbacks": ["add", "del", "upd"], "upd": {"1": stamp}}],
+        "config": {"batch_sweep": False},
+        "events": [*commits(range(1)), {"at": 60000, "do": "sweep"}],
+    }
+    assert run(obj, target, profile)["results"][-1] == outcome
+
+
+@TARGETS
+@pytest.mark.parametrize("profile", RFC, ids=[p.value for p in RFC])
+def test_the_walk_goes_on_past_a_live_or_offloaded_connection(target: Any, profile: Profile) -> None:
+    # List 0 holds 101 then 1. Once 101 is live (committed late) and once it is offloaded while 1
+    # is refused: either way, 1 behind it is still walked and cleaned.
+    events = [*commits(range(100)), *commits(range(100, 101), 50000), {"at": 60000, "do": "sweep"}]
+    late: dict[str, JSON] = {"config": {"enabled": False}, "events": events}
+    cleaned = [conn for conn, _ in run(late, target, profile)["results"][-1]["cleaned"]]
+    assert cleaned[0] == 1 and 101 not in cleaned
+    refused = {
+        "providers": [{"callbacks": ["add", "del", "upd"], "add": {"1": 28}, "upd": {"101": 7}}],
+        "events": [*commits(range(101)), {"at": 60000, "do": "sweep"}],
+    }
+    cleaned = [conn for conn, _ in run(refused, target, profile)["results"][-1]["cleaned"]]
+    assert cleaned[0] == 1
