@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, TextIO
@@ -48,6 +49,8 @@ MAX_LINE = 1 << 26
 #: The most characters of an exception's text an internal error quotes.
 _SHOW = 200
 _BLANK = b" \t\r\n"
+#: A run of more than 20 digits: only such a number can need ``_integer``'s check (MAX_DIGITS).
+_LONG_INTEGER = re.compile(r"[0-9]{21}")
 
 
 class LineError(ValueError):
@@ -105,20 +108,37 @@ def read_value(line: bytes | str) -> JSON:
         except UnicodeDecodeError as exc:
             bad = exc.object[exc.start]
             raise LineError(f"not UTF-8: byte {exc.start + 1} of the line (0x{bad:02x}): {exc.reason}") from None
+    # Speed (issue 16: the model runner reads every scenario here): integers are left to the C
+    # scanner unless the line holds one longer than any C long long (20 characters), and the
+    # nesting is walked only when the line has more opening brackets than MAX_DEPTH allows levels.
+    # The decoders are built once (``json.loads`` with hooks builds one per call); the BOM test is
+    # the one ``json.loads`` makes before decoding.
+    decoder = _DECODER_LONG if _LONG_INTEGER.search(line) is not None else _DECODER
     try:
-        value = json.loads(
-            line, parse_constant=_constant, parse_float=_float, parse_int=_integer, object_pairs_hook=_object
-        )
+        if line.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", line, 0)
+        value = decoder.decode(line)
     except json.JSONDecodeError as exc:
         raise LineError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         value = None
         too_deep = True
     else:
-        too_deep = isinstance(value, dict | list) and _too_deep(value)
+        deep = line.count("[") + line.count("{") > MAX_DEPTH
+        too_deep = deep and isinstance(value, dict | list) and _too_deep(value)
     if too_deep:
         raise LineError(f"not JSON this protocol reads: nested deeper than {MAX_DEPTH} levels")
     return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_float, object_pairs_hook=_object)
+_DECODER_LONG = json.JSONDecoder(
+    parse_constant=_constant, parse_float=_float, parse_int=_integer, object_pairs_hook=_object
+)
+
+
+#: ``json.dumps(..., allow_nan=False)`` builds an encoder per call; this one is built once.
+_ENCODER = json.JSONEncoder(allow_nan=False)
 
 
 def _internal(exc: BaseException) -> str:
@@ -161,7 +181,7 @@ def is_blank(line: bytes | str) -> bool:
 def to_line(answer_obj: dict[str, JSON]) -> str:
     """One answer as a line of standard JSON (an answer that cannot be, as an internal error)."""
     try:
-        return json.dumps(answer_obj, allow_nan=False) + "\n"
+        return _ENCODER.encode(answer_obj) + "\n"
     except (TypeError, ValueError, RecursionError) as exc:
         try:
             ident = json.dumps(answer_obj.get("id"), allow_nan=False)

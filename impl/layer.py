@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
-from impl.batch import Batch, BatchEntry, check_ctx, checked_entries
+from impl.batch import Batch, BatchEntry, checked_entries, refuse_ctx, well_formed
 from impl.calls import call_int
 from impl.lock import LayerLock, LayerReentryError
 from impl.marks import MarkTable
@@ -39,6 +39,7 @@ __all__ = ["LayerReentryError", "OffloadLayer", "default_layer"]
 
 EIO = int(Errno.EIO)
 EEXIST = int(Errno.EEXIST)
+NONE, EST = Mark.NONE, Mark.EST  # read once: an enum member read through its class costs ~100 ns
 
 
 class Dispatch(Protocol):
@@ -79,6 +80,11 @@ class OffloadLayer:
         self._lock = LayerLock()
         self._classes: tuple[OffloadClass, ...] = ()
         self._marks = MarkTable(self._lock.held_by_caller)
+        self._record = self._marks.record
+        if private_slot:
+            # The mark table's own test, one call instead of two: the sweep asks it of every
+            # connection it walks (issue 16). The method below says what it answers.
+            self.is_offloaded = self._marks.has_record  # type: ignore[method-assign]
         self._dispatch: Dispatch
         if profile is Profile.STRICT:
             self._dispatch = StrictDispatch(self._marks, private_slot=private_slot)
@@ -144,7 +150,8 @@ class OffloadLayer:
 
     def conn_add(self, ctx: Ctx) -> int:
         """``ct_offload_conn_add``: an errno (RFC-ADD; strict: STRICT-GATE, -ASK-ADD, -EFFECT)."""
-        ctx = check_ctx("OffloadLayer.conn_add", ctx)
+        if not well_formed(ctx):
+            refuse_ctx("OffloadLayer.conn_add", ctx)
         self._lock.acquire("conn_add")
         try:
             return self._dispatch.conn_add(ctx)
@@ -153,7 +160,8 @@ class OffloadLayer:
 
     def conn_del(self, ctx: Ctx) -> None:
         """``ct_offload_conn_del`` (RFC-DEL; strict: the holders only, then NONE)."""
-        ctx = check_ctx("OffloadLayer.conn_del", ctx)
+        if not well_formed(ctx):
+            refuse_ctx("OffloadLayer.conn_del", ctx)
         self._lock.acquire("conn_del")
         try:
             self._dispatch.conn_del(ctx)
@@ -163,7 +171,8 @@ class OffloadLayer:
     def conn_update(self, ctx: Ctx) -> int:
         """``ct_offload_conn_update``: a last-used timestamp in ms, 0 for none (RFC-UPD: the first
         non-zero answer; strict: the latest positive one of the holders)."""
-        ctx = check_ctx("OffloadLayer.conn_update", ctx)
+        if not well_formed(ctx):
+            refuse_ctx("OffloadLayer.conn_update", ctx)
         self._lock.acquire("conn_update")
         try:
             return self._dispatch.conn_update(ctx)
@@ -172,7 +181,8 @@ class OffloadLayer:
 
     def conn_established(self, ctx: Ctx) -> None:
         """``ct_offload_conn_established`` (RFC-EST; strict: the holders of an ADDED connection)."""
-        ctx = check_ctx("OffloadLayer.conn_established", ctx)
+        if not well_formed(ctx):
+            refuse_ctx("OffloadLayer.conn_established", ctx)
         self._lock.acquire("conn_established")
         try:
             self._dispatch.conn_established(ctx)
@@ -181,7 +191,8 @@ class OffloadLayer:
 
     def can_offload(self, ctx: Ctx) -> bool:
         """``ct_offload_can_offload`` (RFC-CAN; strict: STRICT-ASK-POLICY, -POLICY-STOP)."""
-        ctx = check_ctx("OffloadLayer.can_offload", ctx)
+        if not well_formed(ctx):
+            refuse_ctx("OffloadLayer.can_offload", ctx)
         self._lock.acquire("can_offload")
         try:
             return self._dispatch.can_offload(ctx)
@@ -217,16 +228,18 @@ class OffloadLayer:
     def mark(self, conn_id: int) -> Mark:
         """The offload mark of connection ``conn_id`` (NONE without a private slot)."""
         if not self._slot:
-            return Mark.NONE
-        return self._marks.mark(conn_id)
+            return NONE
+        record = self._record(conn_id)
+        return NONE if record is None else record[0]
 
     def is_offloaded(self, conn_id: int) -> bool:
-        """``ct_offload_conn_is_offloaded``: the mark is not NONE."""
-        return self.mark(conn_id) is not Mark.NONE
+        """``ct_offload_conn_is_offloaded``: the mark is not NONE (a connection has a record exactly
+        when its mark is not NONE, ``impl.marks``: the sweep asks this of every connection)."""
+        return self._slot and self._record(conn_id) is not None
 
     def is_established(self, conn_id: int) -> bool:
         """``ct_offload_conn_is_established``: the mark is EST."""
-        return self.mark(conn_id) is Mark.EST
+        return self.mark(conn_id) is EST
 
     def holders(self, conn_id: int) -> tuple[OffloadClass, ...]:
         """Under strict, the registered classes that hold ``conn_id`` (empty under the rfc profiles)."""

@@ -38,22 +38,26 @@ class LayerReentryError(RuntimeError):
 class LayerLock:
     """A non-reentrant mutex that records which thread holds it."""
 
-    __slots__ = ("_lock", "_owner")
+    __slots__ = ("_lock", "_owner", "_try", "_unlock")
 
     def __init__(self) -> None:
         """An unlocked lock."""
         self._lock = threading.Lock()
         self._owner: int | None = None
+        # Bound once: every op of the layer takes and releases the lock (issue 16).
+        self._try, self._unlock = self._lock.acquire, self._lock.release
 
     def acquire(self, method: str) -> None:
         """Take the lock for ``OffloadLayer.<method>``; LayerReentryError if this thread holds it.
 
         The uncontended case is one non-blocking acquire. Only when that fails is the owner
         compared with the caller: only the owning thread ever writes its own id into ``_owner``,
-        and it does so while holding the lock, so the comparison cannot race.
+        and it does so while holding the lock, so the comparison cannot race. The yield point is
+        a test of ``sched.hook`` unless a test scheduler is installed (a call saved per op).
         """
-        sched.point("lock:acquire")
-        if not self._lock.acquire(False):
+        if sched.hook is not None:
+            sched.point("lock:acquire")
+        if not self._try(False):
             if self._owner == get_ident():
                 raise LayerReentryError(method)
             self._contended()
@@ -74,16 +78,17 @@ class LayerLock:
             return
         for _ in range(SPINS):
             sleep(0)
-            if self._lock.acquire(False):
+            if self._try(False):
                 return
         self._lock.acquire()
 
     def release(self) -> None:
         """Give the lock up (the caller holds it)."""
         self._owner = None
-        self._lock.release()
-        sched.point("lock:released")
+        self._unlock()
+        if sched.hook is not None:
+            sched.point("lock:released")
 
     def held_by_caller(self) -> bool:
         """Whether the calling thread holds the lock (that is, is inside a provider callback)."""
-        return self._owner == threading.get_ident()
+        return self._owner == get_ident()

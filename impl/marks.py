@@ -34,6 +34,10 @@ from model.vocab import Mark
 #: One connection's offload state: (mark, holders). The mark is never NONE (NONE = no record).
 Record: TypeAlias = tuple[Mark, tuple[OffloadClass, ...]]
 
+#: ``Mark.NONE`` read once: under CPython 3.11 an enum member read through its class costs a
+#: Python-level call (about 100 ns), and ``mark`` is read for every op of a sweep.
+NONE = Mark.NONE
+
 ADDED_NO_HOLDER: Record = (Mark.ADDED, ())
 EST_NO_HOLDER: Record = (Mark.EST, ())
 
@@ -99,6 +103,13 @@ class MarkTable:
         """The record of ``conn_id`` as a reader may see it (None: NONE)."""
         if conn_id is None:
             return None
+        # The common case first, no batch running (even version, unchanged while reading): one
+        # dict read between two reads of the version. The sweep asks this of every connection
+        # it walks (issue 16).
+        version = self._version
+        record = self.records.get(conn_id)
+        if not version & 1 and self._version == version:
+            return record
         while True:
             version = self._version
             before = self._before
@@ -110,10 +121,20 @@ class MarkTable:
             saved = before.get(conn_id, _UNCHANGED)
             return record if saved is _UNCHANGED else saved  # type: ignore[return-value]
 
+    def has_record(self, conn_id: int | None) -> bool:
+        """Whether ``conn_id`` has a record (reads ADDED or EST) as a reader may see it: ``record``
+        in one frame for the common case (the sweep asks it of every connection it walks)."""
+        version = self._version
+        if conn_id is not None and not version & 1:
+            found = conn_id in self.records
+            if self._version == version:
+                return found
+        return self.record(conn_id) is not None
+
     def mark(self, conn_id: int | None) -> Mark:
         """The mark of ``conn_id`` (NONE without a record)."""
         record = self.record(conn_id)
-        return Mark.NONE if record is None else record[0]
+        return NONE if record is None else record[0]
 
     def holders(self, conn_id: int | None) -> tuple[OffloadClass, ...]:
         """The classes holding ``conn_id`` (empty under the rfc profiles)."""

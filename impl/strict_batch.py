@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from impl import sched
 from impl.batch import BatchEntry
 from impl.calls import call_batch
 from impl.marks import MarkTable
 from impl.provider import OffloadClass
-from impl.strict_rules import FAILED, Verdict, ask, decide, effect, gate, verdict_of
+from impl.strict_rules import FAILED, FLUSH, POLICY, UPD, Verdict, ask, decide, decide_upd, effect, gate, verdict_of
 from model.vocab import OpType
 
 
@@ -35,7 +36,7 @@ def segments(entries: Sequence[BatchEntry]) -> list[list[int]]:
     named: set[int] = set()
     for position, entry in enumerate(entries):
         kind = entry.kind
-        if kind is OpType.FLUSH:
+        if kind is FLUSH:
             if run:
                 runs.append(run)
             runs.append([position])
@@ -100,7 +101,7 @@ def submit_run(
         for cls in gated:
             verdict = native[(i, cls)] if cls.batch_submit is not None else ask(cls, kind, entry.ctx)
             asked.append((cls, verdict))
-            if kind is OpType.POLICY and verdict[0] == 0:
+            if kind is POLICY and verdict[0] == 0:
                 break
         entry.error, entry.last_used = effect(marks, kind, entry.ctx, asked)
 
@@ -121,11 +122,17 @@ def submit_batch(
     """STRICT-BATCH: every run of ``entries`` in order (an empty batch calls nobody)."""
     if not any(cls.batch_submit is not None for cls in classes):
         # No native provider: runs only decide who is called at once, so the batch is its ops one
-        # by one through the single-op path (the refinement law, with nothing to batch).
+        # by one through the single-op path (the refinement law, with nothing to batch); a UPD
+        # takes ``decide_upd``, the same steps written out, unless a test scheduler is installed.
+        fast = sched.hook is None
         for entry in entries:
-            entry.error, entry.last_used = decide(
-                classes, capable, marks, entry.kind, entry.ctx, private_slot=private_slot
-            )
+            kind = entry.kind
+            if kind is UPD and fast:  # (the records are read per op: a FLUSH replaces the dict)
+                entry.error, entry.last_used = decide_upd(marks.records, entry.ctx)
+            else:
+                entry.error, entry.last_used = decide(
+                    classes, capable, marks, kind, entry.ctx, private_slot=private_slot
+                )
         return
     for run in segments(entries):
         submit_run(classes, capable, [entries[i] for i in run], marks, private_slot=private_slot)

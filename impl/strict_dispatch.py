@@ -16,7 +16,7 @@ from impl.batch import BatchEntry
 from impl.marks import MarkTable
 from impl.provider import OffloadClass
 from impl.strict_batch import submit_batch
-from impl.strict_rules import Verdict, decide, takes_connections
+from impl.strict_rules import ADD, DEL, EST, FLUSH, POLICY, UPD, Verdict, decide, takes_connections
 from model.conn import Ctx
 from model.vocab import OpType
 
@@ -39,32 +39,33 @@ class StrictDispatch:
         self._capable = tuple(cls for cls in classes if takes_connections(cls))
 
     def apply(self, kind: OpType, ctx: Ctx) -> Verdict:
-        """One op through the single-op path."""
+        """One op through the single-op path (the op kinds are ``impl.strict_rules``' constants: an
+        enum member read through its class costs about 100 ns under CPython 3.11)."""
         return decide(self._classes, self._capable, self._marks, kind, ctx, private_slot=self._slot)
 
     def conn_add(self, ctx: Ctx) -> int:
         """ADD: 0 if some capable class accepted the connection (it is then ADDED), else an errno."""
-        return self.apply(OpType.ADD, ctx)[0]
+        return self.apply(ADD, ctx)[0]
 
     def conn_del(self, ctx: Ctx) -> None:
         """DEL: the holders are told; the record is dropped."""
-        self.apply(OpType.DEL, ctx)
+        self.apply(DEL, ctx)
 
     def conn_update(self, ctx: Ctx) -> int:
         """UPD: the latest positive last-used timestamp of the holders, 0 if none has one."""
-        return self.apply(OpType.UPD, ctx)[1]
+        return self.apply(UPD, ctx)[1]
 
     def conn_established(self, ctx: Ctx) -> None:
         """EST: the holders of an ADDED connection are told; EST if none of them failed."""
-        self.apply(OpType.EST, ctx)
+        self.apply(EST, ctx)
 
     def can_offload(self, ctx: Ctx) -> bool:
         """POLICY: whether some capable class would take the connection."""
-        return self.apply(OpType.POLICY, ctx)[0] == 0
+        return self.apply(POLICY, ctx)[0] == 0
 
     def flush(self) -> None:
         """FLUSH: every class is told; every record is dropped."""
-        self.apply(OpType.FLUSH, NO_CONN)
+        self.apply(FLUSH, NO_CONN)
 
     def unregistered(self, cls: OffloadClass) -> None:
         """STRICT-UNREG: ``cls`` no longer holds any connection."""

@@ -89,7 +89,15 @@ class TrackerConfig:
         """The expiry a packet gives a UDP-like connection in ``state`` (lib/conntrack-other.c's
         ``other_timeouts`` through ``tm_to_ct_dpif_tp``): FIRST -> udp_first, MULTIPLE ->
         udp_single, BIDIR -> udp_multiple."""
-        return {"FIRST": self.udp_first, "MULTIPLE": self.udp_single, "BIDIR": self.udp_multiple}[state]
+        # Tests, not a dict built per call: the strict sweep asks this of every connection it
+        # refreshes (issue 16).
+        if state == "BIDIR":
+            return self.udp_multiple
+        if state == "FIRST":
+            return self.udp_first
+        if state == "MULTIPLE":
+            return self.udp_single
+        raise KeyError(state)
 
     def describe(self) -> str:
         """``enabled=True sweep_interval=20000 ...``: every knob, for logs and summaries."""

@@ -11,6 +11,7 @@ function of its arguments.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 #: IANA protocol numbers used by the project.
@@ -59,15 +60,24 @@ class ConnRef:
     @staticmethod
     def synthetic(conn_id: int, *, zone: int = 0, proto: int = PROTO_UDP) -> ConnRef:
         """A made-up but valid connection for ``conn_id`` (used by scenarios, which name only ids)."""
-        high, low = divmod(conn_id, 250)
-        orig = FiveTuple(
-            src=f"10.{high % 250}.{low}.1",
-            dst=f"10.{high % 250}.{low}.2",
-            sport=1024 + conn_id % 60000,
-            dport=80,
-            proto=proto,
-        )
-        return ConnRef(id=conn_id, zone=zone, orig=orig, reply=orig.reversed())
+        return _synthetic(conn_id, zone, proto)
+
+
+# Speed only: a synthetic connection is a pure function of its arguments and an immutable value, so
+# equal arguments may share one object. Building one costs three frozen dataclasses (sixteen
+# ``object.__setattr__`` calls, about 4 us), and every scenario, tracker commit and bench op
+# builds them (issue 16: a sixth of parsing a scenario).
+@functools.lru_cache(maxsize=1 << 16, typed=True)  # typed: True and 1 are different ids
+def _synthetic(conn_id: int, zone: int, proto: int) -> ConnRef:
+    high, low = divmod(conn_id, 250)
+    orig = FiveTuple(
+        src=f"10.{high % 250}.{low}.1",
+        dst=f"10.{high % 250}.{low}.2",
+        sport=1024 + conn_id % 60000,
+        dport=80,
+        proto=proto,
+    )
+    return ConnRef(id=conn_id, zone=zone, orig=orig, reply=orig.reversed())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -200,14 +200,22 @@ def sweep(state: TrackerState, now: int) -> tuple[TrackerState, TrackerStep]:
     refreshed: list[tuple[int, int]] = []
     count = 0
     index = state.next_sweep
+    # Speed only: an empty list whose sweep does nothing is not swept. Under strict an empty list
+    # submits no batch; under the rfc profiles its empty batch calls the native providers only
+    # (RFC-BATCH), so without one registered it calls nobody and changes nothing. (Most of the
+    # 100 lists are empty in a small table: issue 16, the conformance run's CPU time.)
+    skip_empty = state.profile is Profile.STRICT or not any(state.layer.spec(i).native for i in state.layer.registry)
     while index < N_EXP_LISTS and count <= clean_end:
-        done = sweep_list(state, lists[index], now)
+        members = lists[index]
+        index += 1
+        if not members and skip_empty:
+            continue
+        done = sweep_list(state, members, now)
         state = done.state
         count += done.walked
         calls.extend(done.trace)
         cleaned.extend(done.cleaned)
         refreshed.extend(done.refreshed)
-        index += 1
     state = replace(state, next_sweep=index if index < N_EXP_LISTS else 0)
     report = SweepReport(cleaned=tuple(cleaned), refreshed=tuple(refreshed))
     return state, TrackerStep(result=report, trace=tuple(calls))

@@ -4,12 +4,15 @@ Purpose: show that the pure model stays nearly flat as its connection table grow
 maps, not copies), per profile, with the stateful dummy provider registered so that its own table
 grows too.
 
-Promises: the same op mix at both sizes, measured in one run; the ratio large/small is reported.
+Promises: the same op mix at both sizes, measured interleaved in one run, each the best of 15
+repetitions; the ratio large/small is reported with its spread.
 """
 
 from __future__ import annotations
 
-from conformance.bench.timing import Section, best_of
+from collections.abc import Callable
+
+from conformance.bench.timing import Figure, Ratio, Section, interleaved, spread_text, timed
 from model.conn import Ctx
 from model.ops import Add, BatchOp, Delete, Established, LayerOp, Register, SubmitBatch, Update
 from model.provider import dummy_spec
@@ -39,25 +42,34 @@ def mix(size: int) -> list[LayerOp]:
     return ops
 
 
-def per_step(state: LayerState, ops: list[LayerOp]) -> float:
-    """Best-of-5 seconds per step of ``ops`` applied from ``state``."""
+def stepping(state: LayerState, ops: list[LayerOp]) -> Callable[[], None]:
+    """Apply ``ops`` from ``state`` (the state is immutable: every call does the same work)."""
 
     def go() -> None:
         s = state
         for op in ops:
             s, _ = step(s, op, 5)
 
-    return best_of(15, go) / len(ops)
+    return go
 
 
 def run() -> Section:
     """Measure every profile at both sizes."""
-    table = ["| profile | µs/step at 100 | µs/step at 100,000 | ratio |", "|---|---|---|---|"]
+    table = [
+        "| profile | µs/step at 100 | µs/step at 100,000 | ratio | repetitions, spread |",
+        "|---|---|---|---|---|",
+    ]
     notes = []
     for profile in Profile:
-        small, large = (per_step(populated(profile, n), mix(n)) for n in SIZES)
-        table.append(f"| {profile.value} | {small * 1e6:.1f} | {large * 1e6:.1f} | {large / small:.2f} |")
-        notes.append(f"model step {profile.value}: 100,000 vs 100 connections = {large / small:.2f}x")
+        figures: dict[str, Figure] = interleaved(
+            {str(n): timed(stepping(populated(profile, n), mix(n))) for n in SIZES}, 15
+        )
+        small, large = figures[str(SIZES[0])], figures[str(SIZES[1])]
+        ratio = Ratio(large, small)
+        per = [figure.best / MIX * 1e6 for figure in (small, large)]
+        spread = spread_text(ratio.spread, ratio.repeats)
+        table.append(f"| {profile.value} | {per[0]:.1f} | {per[1]:.1f} | {ratio.value:.2f} | {spread} |")
+        notes.append(f"model step {profile.value}: 100,000 vs 100 connections = {ratio.value:.2f}x ({spread})")
     return Section(
         title=f"Model step cost ({MIX} ops: add, est, 2x upd, del; dummy provider)", table=table, notes=notes
     )

@@ -6,14 +6,15 @@ to 1024, the same connections are added, refreshed and deleted through the provi
 model (``t_call_ns`` per push, ``t_op_ns`` per op) gives the device time, and the wall clock gives
 the Python cost.
 
-Promises: both modes run in the same run on identical devices; ratios are single/batch.
+Promises: both modes run in the same run on identical devices, each figure the best of
+``REPEATS`` runs with its spread; ratios are single/batch.
 """
 
 from __future__ import annotations
 
 import time
 
-from conformance.bench.timing import Section
+from conformance.bench.timing import REPEATS, Figure, Section, spread_text
 from impl.batch import BatchEntry
 from impl.switchdev.provider import SwitchdevProvider
 from impl.switchdev.sim_device import SimDevice
@@ -56,20 +57,26 @@ def single() -> tuple[float, int]:
 
 
 def run() -> Section:
-    """Measure every batch size against one op at a time."""
-    one_wall, one_dev = single()
+    """Measure every batch size against one op at a time (each the best of ``REPEATS`` runs)."""
+    singles = [single() for _ in range(REPEATS)]
+    one_wall, one_dev = min(singles, key=lambda r: r[0])
     ops = 3 * TOTAL
     table = [
-        "| batch size | device µs/op | wall µs/op | device time vs single | wall time vs single |",
-        "|---|---|---|---|---|",
-        f"| single op | {one_dev / ops / 1000:.2f} | {one_wall / ops * 1e6:.2f} | 1.00x | 1.00x |",
+        "| batch size | device µs/op | wall µs/op | device time vs single | wall time vs single "
+        "| repetitions, wall spread (both sides) |",
+        "|---|---|---|---|---|---|",
+        f"| single op | {one_dev / ops / 1000:.2f} | {one_wall / ops * 1e6:.2f} | 1.00x | 1.00x | best of {REPEATS} |",
     ]
     notes = []
     for size in SIZES:
-        wall, dev = min((batched(size) for _ in range(3)), key=lambda r: r[0])
+        runs = [batched(size) for _ in range(REPEATS)]
+        wall, dev = min(runs, key=lambda r: r[0])
         dev_gain, wall_gain = one_dev / dev, one_wall / wall
         per_op = f"{dev / ops / 1000:.2f} | {wall / ops * 1e6:.2f}"
-        table.append(f"| {size} | {per_op} | {dev_gain:.1f}x faster | {wall_gain:.2f}x faster |")
+        spread = Figure(tuple(r[0] for r in runs)).spread + Figure(tuple(r[0] for r in singles)).spread
+        table.append(
+            f"| {size} | {per_op} | {dev_gain:.1f}x faster | {wall_gain:.2f}x faster | {spread_text(spread, REPEATS)} |"
+        )
         if size in (64, 1024):
             notes.append(
                 f"switchdev batch of {size}: device time {dev_gain:.1f}x, "

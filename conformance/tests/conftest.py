@@ -86,6 +86,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     write("conformance summary")
     for line in summary.lines():
         write(f"  {line}")
+    summary.record()  # the counts and the CPU time, for nox -s bench (conformance.bench.suite)
     for line in coverage.table():
         write(f"  coverage {line}")
     empty = coverage.missing()
