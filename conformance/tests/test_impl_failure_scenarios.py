@@ -61,6 +61,29 @@ SCENARIOS: dict[str, dict[str, JSON]] = {
             {"do": "est", "conn": 1},
         ],
     },
+    # STRICT-RAISE / RFC-RAISE for conn_update, single and batched (the batch's UPD path of each
+    # dispatch): a raise is EIO under strict (no data when another holder has some), 0 under rfc.
+    "raising-conn-update": {
+        "batch_timestamps": True,
+        "providers": [{"callbacks": ["add", "upd"], "raises": ["upd"]}],
+        "steps": [
+            {"do": "add", "conn": 0},
+            {"do": "upd", "conn": 0},
+            {"do": "batch", "ops": [["UPD", 0], ["UPD", 1], ["UPD", None]]},
+        ],
+    },
+    "raising-conn-update-beside-a-good-one": {
+        "batch_timestamps": True,
+        "providers": [
+            {"name": "bad", "callbacks": ["add", "upd"], "raises": ["upd"]},
+            {"name": "good", "callbacks": ["add", "upd"], "upd": {"0": 900}},
+        ],
+        "steps": [
+            {"do": "add", "conn": 0},
+            {"do": "upd", "conn": 0},
+            {"do": "batch", "ops": [["UPD", 0], ["DEL", 0], ["UPD", 0]]},
+        ],
+    },
     # STRICT-MISSING: a native holder without conn_update is asked through a batch of one UPD.
     "native-holder-without-conn-update": {
         "batch_timestamps": True,
