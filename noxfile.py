@@ -125,7 +125,8 @@ def deep(session: nox.Session) -> None:
     # machines at one shared directory and they replay and pool what each has found. With
     # $CT_OFFLOAD_REDIS=redis://HOST:PORT/DB it is Hypothesis's RedisExampleDatabase on that server
     # (both set: a MultiplexedDatabase of the two), pooled by every machine pointed at it.
-    # $CT_OFFLOAD_DEEP_EXAMPLES sets the examples per test (default 20000).
+    # $CT_OFFLOAD_DEEP_EXAMPLES sets the examples per test (default 20000), $CT_OFFLOAD_DEEP_HISTORIES the
+    # real-thread histories per profile (1000), $CT_OFFLOAD_RACE_SECONDS the batch race (10 s).
     install(session, "test", "deep")
     session.run(
         "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", *session.posargs, env={"HYPOTHESIS_PROFILE": "deep"}
