@@ -64,6 +64,16 @@ def _profile(text: str) -> Profile:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
 def parser(prog: str = "python -m conformance") -> argparse.ArgumentParser:
     """The argument parser of ``python -m conformance`` (``prog`` names the command in messages)."""
     top = argparse.ArgumentParser(prog=prog, description="ct-offload conformance suite")
@@ -79,6 +89,14 @@ def parser(prog: str = "python -m conformance") -> argparse.ArgumentParser:
     con.add_argument("--jobs", type=int, default=2, help="contracts checked at once (default: 2)")
     bench = commands.add_parser("bench", help="run the benchmarks and report ratios measured in one run")
     bench.add_argument("--report", help="also write the report (markdown) to this file")
+    bench.add_argument(
+        "--cprofile",
+        type=_positive,
+        default=0,
+        metavar="N",
+        help="also run each benchmark's workloads once under cProfile, after its timed runs, and report "
+        "their top N functions by own time (default: off)",
+    )
     bench.add_argument("only", nargs="*", help="benchmarks to run (default: all)")
     chk = commands.add_parser("check", help="check an external implementation against the model")
     chk.add_argument(
@@ -117,7 +135,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m conformance")
     if args.command == "contracts":
         return contracts.main(args.report, args.jobs)
     if args.command == "bench":
-        return report.main(args.report, args.only)
+        return report.main(args.report, args.only, args.cprofile)
     if args.command == "check":
         if args.count < 1:
             parser(prog).error(f"--count must be at least 1, got {args.count}")

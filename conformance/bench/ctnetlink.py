@@ -22,7 +22,8 @@ table); the report gives connections per second for add and for delete, the rati
 and to the floor, and the goals of issue 16 (item 4: batched >= 300,000 connections per second,
 no fall from the smaller batch sizes to 8,192, >= half the floor; and batched >= 50x pyroute2).
 If ``impl.switchdev.ctnetlink.probe`` fails, the section says the benchmark was skipped and why.
-The host's conntrack table is never touched.
+The host's conntrack table is never touched. ``workloads`` hands ``--cprofile`` the engine's and
+the floor's adds and deletes at 8,192 per push, in a namespace of their own.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ from __future__ import annotations
 import gc
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from pyroute2 import Conntrack
 from pyroute2.netlink.nfnetlink.nfctsocket import IPS_CONFIRMED, NFCTAttrTuple
 
+from conformance.bench.profiling import Workload
 from conformance.bench.timing import Figure, Goal, Ratio, Section, interleaved, ratio_goal, spread_text
 from impl.switchdev.ctnetlink import RCVBUF, SNDBUF, CtnetlinkEngine, probe
 from impl.switchdev.ctnetlink_codec import ack_last
@@ -55,6 +57,7 @@ TITLE = "ctnetlink engine: batched programming of a real conntrack table vs the 
 _HEADER = struct.Struct("=IHHI")  # nlmsg_len, nlmsg_type, nlmsg_flags, nlmsg_seq (read as sent: big-endian)
 _SEQ = struct.Struct(">I")
 NLMSG_ERROR = 2
+_INSERT, _REMOVE = EngineOpKind.INSERT, EngineOpKind.REMOVE
 
 
 def _timed(func: Callable[[], None]) -> float:
@@ -68,8 +71,11 @@ def _timed(func: Callable[[], None]) -> float:
         gc.enable()
 
 
-def _engine_phase(engine: CtnetlinkEngine, ops: list[EngineOp], batch: int) -> float:
-    """Seconds to submit, push and poll ``ops`` in batches of ``batch``; every result must be 0."""
+def _engine_work(
+    engine: CtnetlinkEngine, ops: list[EngineOp], batch: int
+) -> tuple[Callable[[], None], list[EngineResult]]:
+    """What an engine phase times: submit, push and poll ``ops`` in batches of ``batch``; and the
+    list its results are gathered in."""
     results: list[EngineResult] = []
 
     def run() -> None:
@@ -80,10 +86,21 @@ def _engine_phase(engine: CtnetlinkEngine, ops: list[EngineOp], batch: int) -> f
             push()
             results.extend(poll())
 
-    elapsed = _timed(run)
+    return run, results
+
+
+def _check_engine(ops: list[EngineOp], results: list[EngineResult], batch: int) -> None:
+    """Every op must have its result, and every result must be 0."""
     errors = sorted({result.error for result in results} - {0})
     if len(results) != len(ops) or errors:
         raise RuntimeError(f"engine batch {batch}: {len(results)} results for {len(ops)} ops, errors {errors}")
+
+
+def _engine_phase(engine: CtnetlinkEngine, ops: list[EngineOp], batch: int) -> float:
+    """Seconds to submit, push and poll ``ops`` in batches of ``batch``; every result must be 0."""
+    run, results = _engine_work(engine, ops, batch)
+    elapsed = _timed(run)
+    _check_engine(ops, results, batch)
     return elapsed
 
 
@@ -114,6 +131,15 @@ class RawFloor:
 
     def phase(self, kind: str) -> float:
         """Seconds to send every buffer of ``kind`` and read its acknowledgement (errors fail)."""
+        run, failed = self.work(kind)
+        elapsed = _timed(run)
+        if failed:
+            raise RuntimeError(f"raw floor {kind}: {len(failed)} errors, first errno {failed[0]}")
+        return elapsed
+
+    def work(self, kind: str) -> tuple[Callable[[], None], list[int]]:
+        """What ``phase`` times: send every buffer of ``kind``, read its acknowledgement; and the
+        list the errnos of failed messages are gathered in."""
         buffers, sock, rbuf = self.phases[kind], self.sock, self.rbuf
         failed: list[int] = []
 
@@ -132,10 +158,7 @@ class RawFloor:
                             acked = acked or _SEQ.unpack_from(rbuf, off + 8)[0] == last
                         off += max(16, (length + 3) & ~3)
 
-        elapsed = _timed(run)
-        if failed:
-            raise RuntimeError(f"raw floor {kind}: {len(failed)} errors, first errno {failed[0]}")
-        return elapsed
+        return run, failed
 
     def close(self) -> None:
         self.sock.close()
@@ -196,6 +219,31 @@ def _measure(engine: CtnetlinkEngine, conns: list[ConnRef], batch: int) -> dict[
     if floor_deleted:
         figures["floor delete"] = Figure(tuple(floor_deleted))
     return figures
+
+
+def workloads(batch: int = max(BATCHES), count: int = CONNS) -> Iterator[Workload]:
+    """For ``--cprofile``: the engine's adds then deletes of ``count`` connections at ``batch`` per
+    push, then the raw floor's, in a namespace of their own (nothing if the probe fails)."""
+    if not probe()[0]:
+        return
+    conns = [ConnRef.synthetic(i) for i in range(count)]
+    phases = [[EngineOp(kind=kind, conn=conn, tag=conn.id) for conn in conns] for kind in (_INSERT, _REMOVE)]
+    with CtnetlinkEngine.open(max_conns=count, queue_size=batch) as engine:
+        for ops in phases:  # a round first, not profiled: the codec compiles a template per shape on first use
+            _engine_phase(engine, ops, batch)
+        for ops, name in zip(phases, ("add", "delete"), strict=True):
+            work, results = _engine_work(engine, ops, batch)
+            yield Workload(f"CtnetlinkEngine {name}, {count:,} connections, {batch:,} per push", work)
+            _check_engine(ops, results, batch)
+        floor = RawFloor(engine, conns, batch)
+        try:
+            for phase, name in (("insert", "add"), ("remove", "delete")):
+                work, failed = floor.work(phase)
+                yield Workload(f"raw netlink floor {name}, {count:,} connections, {batch:,} per push", work)
+                if failed:
+                    raise RuntimeError(f"raw floor {phase}: {len(failed)} errors, first errno {failed[0]}")
+        finally:
+            floor.close()
 
 
 def run() -> Section:

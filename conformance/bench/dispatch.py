@@ -14,13 +14,15 @@ Promises: every figure is the best of ``REPEATS`` repetitions, all the runs of o
 interleaved; the goals are single/floor <= 3 (rfc) and <= 4 (strict) with the dummy, and
 batch/single <= 0.8, with the dummy and with the bare scripted callbacks (where the providers'
 own work does not hide the layer's); each round leaves the layer and the providers empty, so
-every repetition does the same work.
+every repetition does the same work. ``workloads`` hands ``--cprofile`` the single-op and the
+batched rounds with 4 dummy providers, built the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
+from conformance.bench.profiling import Workload
 from conformance.bench.timing import Goal, Ratio, Section, interleaved, ratio_goal, spread_text, timed
 from impl.batch import Batch
 from impl.dummy import DummyProvider
@@ -127,6 +129,16 @@ def _layer(profile: Profile, providers: Sequence[Provider]) -> OffloadLayer:
 
 def _dummies(n: int) -> list[DummyProvider]:
     return [DummyProvider(clock=lambda: CLOCK) for _ in range(n)]
+
+
+def workloads(providers: int = 4, conns: int = N_CONNS) -> Iterator[Workload]:
+    """For ``--cprofile``: the single-op and the batched rounds with ``providers`` dummy providers
+    (4: the configuration whose batch goal is not met), in every profile."""
+    ctxs = [Ctx.of(c) for c in range(conns)]
+    for profile in Profile:
+        where = f"{profile.value}, {providers} dummy providers, {conns:,} connections added, refreshed, deleted"
+        yield Workload(f"{where}, single-op API", _single(_layer(profile, _dummies(providers)), ctxs))
+        yield Workload(f"{where}, three batches", _batched(_layer(profile, _dummies(providers)), ctxs))
 
 
 def run() -> Section:

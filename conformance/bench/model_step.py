@@ -5,13 +5,15 @@ maps, not copies), per profile, with the stateful dummy provider registered so t
 grows too.
 
 Promises: the same op mix at both sizes, measured interleaved in one run, each the best of 15
-repetitions; the ratio large/small is reported with its spread.
+repetitions; the ratio large/small is reported with its spread. ``workloads`` hands
+``--cprofile`` the mix at 100,000 connections.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+from conformance.bench.profiling import Workload
 from conformance.bench.timing import Figure, Ratio, Section, interleaved, spread_text, timed
 from model.conn import Ctx
 from model.ops import Add, BatchOp, Delete, Established, LayerOp, Register, SubmitBatch, Update
@@ -51,6 +53,14 @@ def stepping(state: LayerState, ops: list[LayerOp]) -> Callable[[], None]:
             s, _ = step(s, op, 5)
 
     return go
+
+
+def workloads(size: int = SIZES[-1]) -> Iterator[Workload]:
+    """For ``--cprofile``: the op mix at ``size`` connections, per profile."""
+    for profile in Profile:
+        yield Workload(
+            f"{profile.value}, {MIX:,} ops at {size:,} connections", stepping(populated(profile, size), mix(size))
+        )
 
 
 def run() -> Section:

@@ -5,9 +5,13 @@ whether to trust it: the machine (CPU model, cores, Python), the load average wh
 and when it ended, then every goal of issue 16 with its figure, its bound, whether it is met and
 its repetitions and spread (a spread too wide to trust is flagged), then each benchmark's table.
 
+With ``cprofile`` (``--cprofile N``), each benchmark that has workloads (``WORKLOADS``) is
+followed by a section of where its time goes (``conformance.bench.profiling``).
+
 Promises: a benchmark that found a wrong result (not a slow one) fails the run (exit status 1);
 a goal not met does not (speed is reported, never asserted); the report is printed and, with a
-path, written there.
+path, written there; profiling runs only after a benchmark's ``run()`` has returned, so no figure
+is measured under the profiler, and without ``cprofile`` nothing is profiled.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import platform
 import sys
 from pathlib import Path
 
-from conformance.bench import checker, ctnetlink, dispatch, model_step, suite, sweep, switchdev, threads
+from conformance.bench import checker, ctnetlink, dispatch, model_step, profiling, suite, sweep, switchdev, threads
 from conformance.bench.timing import REPEATS, SPREAD_LIMIT, Section
 
 BENCHMARKS = {
@@ -29,6 +33,15 @@ BENCHMARKS = {
     "switchdev": switchdev.run,
     "checker": checker.run,
     "suite": suite.run,
+}
+#: The benchmarks ``--cprofile`` profiles, and what each hands over (threads: cProfile sees one
+#: thread; checker and switchdev: not hooked).
+WORKLOADS: dict[str, profiling.Workloads] = {
+    "model-step": model_step.workloads,
+    "dispatch": dispatch.workloads,
+    "sweep": sweep.workloads,
+    "ctnetlink": ctnetlink.workloads,
+    "suite": suite.workloads,
 }
 
 
@@ -81,8 +94,10 @@ def render(sections: list[Section], load_at_start: str) -> str:
     return "\n".join(lines)
 
 
-def main(report_path: str | None, only: list[str]) -> int:
-    """Run the named benchmarks (all by default), print and optionally write the report."""
+def main(report_path: str | None, only: list[str], cprofile: int = 0) -> int:
+    """Run the named benchmarks (all by default), print and optionally write the report; with
+    ``cprofile``, also profile each one's workloads once, after it ran, and report its top
+    ``cprofile`` functions."""
     unknown = [name for name in only if name not in BENCHMARKS]
     if unknown:
         print(f"unknown benchmark {unknown[0]!r} (known: {', '.join(BENCHMARKS)})", file=sys.stderr)
@@ -94,6 +109,11 @@ def main(report_path: str | None, only: list[str]) -> int:
             continue
         print(f"running {name} ...", flush=True)
         sections.append(bench())
+        if cprofile and name in WORKLOADS:
+            print(f"profiling {name} ...", flush=True)
+            sections.append(profiling.section(name, WORKLOADS[name](), cprofile))
+        elif cprofile:
+            print(f"({name} has no workloads to profile)", flush=True)
     text = render(sections, load_at_start)
     print(text)
     if report_path:

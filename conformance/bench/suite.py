@@ -14,7 +14,8 @@ Purpose: three figures of the conformance suite's own speed.
   7 minutes on 2 cores), it is read, never measured here, and the row says when it was recorded.
 
 Promises: each throughput is the best of ``REPEATS`` repetitions with its spread; a wrong answer
-(a vector that disagrees, a check that does not exit 0) fails the bench.
+(a vector that disagrees, a check that does not exit 0) fails the bench. ``workloads`` hands
+``--cprofile`` the model target's run, built the same way.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ import io
 import json
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from conformance import external
+from conformance.bench.profiling import Workload
 from conformance.bench.timing import Goal, Section, interleaved, rate_goal, spread_text, timed
 from conformance.runner import serve
 from conformance.summary import BASELINE_COUNTS, BASELINE_CPU_S, SUMMARY_FILE, comparable
@@ -52,7 +55,12 @@ def _vector_input(profile: Profile) -> tuple[bytes, list[dict[str, object]]]:
     return data, [case["expect"] for case in cases]
 
 
-def _model_target() -> tuple[Goal, list[str], list[str]]:
+Inputs = dict[Profile, tuple[bytes, list[dict[str, object]]]]
+
+
+def _model_work() -> tuple[Callable[[], None], Inputs, dict[Profile, str]]:
+    """What the model target's figure times (every profile's vectors through ``serve``), the
+    inputs with their expected answers, and where the answers are written."""
     from conformance.cli import stream_handle  # noqa: PLC0415 - the command line imports this package
 
     inputs = {profile: _vector_input(profile) for profile in Profile}
@@ -65,6 +73,11 @@ def _model_target() -> tuple[Goal, list[str], list[str]]:
             serve(io.BytesIO(data), sink, handles[profile])
             outputs[profile] = sink.getvalue()
 
+    return go, inputs, outputs
+
+
+def _model_target() -> tuple[Goal, list[str], list[str]]:
+    go, inputs, outputs = _model_work()
     figure = interleaved({"model": timed(go)})["model"]
     failures = []
     for profile, (_, expected) in inputs.items():
@@ -130,6 +143,14 @@ def _conformance_cpu() -> tuple[list[Goal], list[str]]:
     lower = BASELINE_CPU_S / now if same else 0.0
     goal = Goal(5, "conformance run CPU, baseline / last run (as much checked)", lower, CPU_GOAL, True, "x", 0.0, 1)
     return [goal], notes
+
+
+def workloads() -> Iterator[Workload]:
+    """For ``--cprofile``: the model target on every profile's layer vectors (the external check
+    runs in a child process cProfile cannot see; the conformance run is only read)."""
+    go, inputs, _ = _model_work()
+    total = sum(len(expected) for _, expected in inputs.values())
+    yield Workload(f"`scenarios --target model`, the layer vectors of every profile ({total} scenarios)", go)
 
 
 def run() -> Section:

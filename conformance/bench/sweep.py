@@ -10,13 +10,17 @@ connections a round takes several sweeps.
 Promises: both modes are measured in the same run on identical tables, interleaved, in every
 profile, each the best of ``NOISY_REPEATS`` rounds (the table is built before timing); the report gives
 the sweeps a round took, UPDs per second and the batch/single ratio (goal: at least 1.2x).
+``workloads`` hands ``--cprofile`` the same rounds at 100,000 connections, built the same way.
 """
 
 from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Iterable, Iterator
+from functools import partial
 
+from conformance.bench.profiling import Workload
 from conformance.bench.timing import Goal, Ratio, Section, interleaved, ratio_goal, spread_text
 from impl.dummy import DummyProvider
 from impl.layer import OffloadLayer
@@ -32,29 +36,52 @@ GOAL = 1.2
 NOISY_REPEATS = 9
 
 
-def one_round(profile: Profile, size: int, *, batch: bool) -> tuple[float, int]:
-    """Seconds for the sweeps that refresh ``size`` due, offloaded connections, and how many
-    sweeps that took."""
+def _tracker(profile: Profile, size: int, *, batch: bool) -> ConnTracker:
+    """A tracker of ``size`` connections committed at 0, offloaded to the dummy provider."""
     layer = OffloadLayer(profile)
     config = TrackerConfig(batch_sweep=batch, requested=("dummy",))
     register_providers(layer, [DummyProvider(clock=lambda: CLOCK).offload_class()], config)
     tracker = ConnTracker(layer, config)
     for flow in range(size):
         tracker.commit(flow, 0)
+    return tracker
+
+
+def _sweep_all(tracker: ConnTracker, size: int) -> tuple[int, int]:
+    """Sweep at ``DUE`` until ``size`` connections are refreshed (at most 10 sweeps): the
+    connections refreshed and the sweeps it took."""
+    refreshed = sweeps = 0
+    while refreshed < size and sweeps < 10:
+        refreshed += len(tracker.sweep(DUE).refreshed)
+        sweeps += 1
+    return refreshed, sweeps
+
+
+def one_round(profile: Profile, size: int, *, batch: bool) -> tuple[float, int]:
+    """Seconds for the sweeps that refresh ``size`` due, offloaded connections, and how many
+    sweeps that took."""
+    tracker = _tracker(profile, size, batch=batch)
     gc.collect()
     gc.disable()
     try:
-        refreshed = sweeps = 0
         start = time.perf_counter()
-        while refreshed < size and sweeps < 10:
-            refreshed += len(tracker.sweep(DUE).refreshed)
-            sweeps += 1
+        refreshed, sweeps = _sweep_all(tracker, size)
         elapsed = time.perf_counter() - start
     finally:
         gc.enable()
     if refreshed != size:
         raise RuntimeError(f"{refreshed} of {size} connections refreshed in {sweeps} sweeps")
     return elapsed, sweeps
+
+
+def workloads(size: int = SIZES[-1], profiles: Iterable[Profile] = Profile) -> Iterator[Workload]:
+    """For ``--cprofile``: a round batched and a round one UPD at a time at ``size`` connections,
+    per profile (each tracker built before it is handed over)."""
+    for profile in profiles:
+        for batch in (True, False):
+            mode = "batched sweep" if batch else "one UPD at a time"
+            tracker = _tracker(profile, size, batch=batch)
+            yield Workload(f"{profile.value}, {size:,} connections, {mode}", partial(_sweep_all, tracker, size))
 
 
 def run() -> Section:
