@@ -171,10 +171,13 @@ class Session:
                 break
             try:
                 queue.append(self._start(number, obj, expected, label))
-            except ProgramFailed:  # most likely on the oldest scenario it has not answered
-                pending = next((entry for entry in queue if entry.verdict is None), None)
-                if pending is not None:
-                    self.during, self.last_sent = pending.label, pending.sent
+            except ProgramFailed:
+                # The program broke while a scenario was being sent: on the oldest one it had not
+                # answered, the answers it wrote but nobody read yet aside (else on this one).
+                pending = [entry for entry in queue if entry.verdict is None]
+                answered = self.program.unread_answers
+                if answered < len(pending):
+                    self.during, self.last_sent = pending[answered].label, pending[answered].sent
                 raise
             settle(drain=False)
         settle(drain=True)

@@ -222,6 +222,12 @@ class Program:
         return answer
 
     @property
+    def unread_answers(self) -> int:
+        """Whole lines the program wrote that ``receive`` has not taken yet: after a failure, how
+        many of the scenarios waiting it had answered before it broke."""
+        return self._buffer.count(b"\n")
+
+    @property
     def waiting(self) -> int:
         """How many scenarios were sent and not answered yet."""
         return len(self._waiting)

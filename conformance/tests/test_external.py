@@ -6,12 +6,13 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conformance import cli
 from conformance.external import DEFAULT_COUNT, command_line, run
-from conformance.external.check import WINDOW
+from conformance.external.check import WINDOW, Session
 from conformance.external.generate import sample
 from conformance.external.process import Program, ProgramFailed
 from conformance.external.report import agree
@@ -194,15 +195,48 @@ def test_a_broken_program_is_reported_in_one_line_and_not_shrunk(
     assert status == 2, lines
     assert lines[0].startswith("error: the program ") and BROKEN_CASES[behaviour] in lines[0], lines[0]
     assert ", answering vector " in lines[0]
-    # Each scenario was sent once, none after the failure was seen (a few were already in the pipe).
+    # Each scenario was sent once, none after the failure was seen: at most WINDOW beyond the last
+    # one answered well (the 3rd, answered twice: "twice"), which the program may have read.
     ids = [json.loads(line)["id"] for line in log.read_text().splitlines()]
-    assert ids == list(range(1, len(ids) + 1)) and 3 <= len(ids) < 3 + WINDOW
+    assert ids == list(range(1, len(ids) + 1)) and 3 <= len(ids) <= 3 + WINDOW
     if behaviour in ("crash", "segv"):
         assert lines[1] == "  its stderr ends with:"
         assert lines[2].startswith("    broken_harness: ")
     if behaviour != "twice":  # the scenario shown is the one the program failed on
         shown = next(line for line in lines if line.startswith("  the scenario: "))
         assert json.loads(shown.removeprefix("  the scenario: ")) == json.loads(log.read_text().splitlines()[2])
+
+
+class _DiesOnThirdSend:
+    """A program stand-in that answered its first scenario (the answer is not read yet) and died on
+    its second: the third ``send`` fails."""
+
+    def __init__(self) -> None:
+        self.waiting = 0
+        self.unread_answers = 0
+        self.sent: list[int] = []
+
+    def send(self, scenario: dict[str, Any]) -> None:
+        if len(self.sent) == 2:
+            raise ProgramFailed("exited with status 3")
+        self.sent.append(int(scenario["id"]))
+        self.waiting += 1
+        self.unread_answers = len(self.sent) - 1
+
+    def receive(self) -> dict[str, Any]:
+        raise AssertionError("not reached: the failure comes on a send")
+
+
+def test_a_failure_on_a_send_names_the_first_scenario_left_unanswered() -> None:
+    # Answers already written but not read yet are not the program's failure: the scenario named is
+    # the first it did not answer (the second here), not the oldest the checker had not read (the first).
+    program = _DiesOnThirdSend()
+    session = Session(program, lambda obj: {"id": 0, "returns": []})  # type: ignore[arg-type]
+    items = [({"id": n, "steps": [{"do": "add", "conn": n}]}, None, f"vector {n}") for n in (1, 2, 3)]
+    with pytest.raises(ProgramFailed):
+        session.each(items, lambda *_: False)
+    assert session.during == "vector 2"
+    assert session.last_sent == {"id": 2, "steps": [{"do": "add", "conn": 2}]}
 
 
 def test_a_failure_while_shrinking_ends_the_run_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

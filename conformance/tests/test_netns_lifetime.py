@@ -3,11 +3,15 @@
 A child process opens an engine, programs connections into its namespace's conntrack table and
 reports the namespace (its ``net:[inode]``) and the entry count; then it ends: SIGTERM, SIGHUP,
 SIGINT, SIGKILL, a normal exit without closing the engine, or ``os._exit``. The namespaces this
-machine can still reach are counted before, while the child lives and after it ended: the
+machine can still reach are counted while the child lives and after it ended: the
 descriptors and ``ns/net`` links of every process, and the nsfs mounts (``/run/netns``). A namespace
 nothing reaches is freed by the kernel, with its conntrack table. Root only: the tests probe the
 engine and skip, saying why, where it cannot run (CI runs them as root). The host's conntrack
 table is checked untouched.
+
+The kernel hands a freed namespace's inode number to the next namespace created (the smallest free
+one), so a process started after the child ended that holds that number holds a new namespace, not
+the child's: only processes that already existed when the child ended can have kept its namespace.
 """
 
 from __future__ import annotations
@@ -74,10 +78,25 @@ def _links(pattern_dirs: Iterator[str]) -> Iterator[int]:
             yield int(found.group(1))
 
 
-def _proc_paths() -> Iterator[str]:
-    """Every ``ns/net`` link and descriptor of every process and thread this process can see."""
+def _started(pid: str) -> int:
+    """When process ``pid`` started, in clock ticks since boot (``/proc/PID/stat``, field 22)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rpartition(")")[2].split()[19])
+
+
+def now_ticks() -> int:
+    """Clock ticks since boot, as process start times count them."""
+    with open("/proc/uptime") as uptime:
+        return int(float(uptime.read().split()[0]) * os.sysconf("SC_CLK_TCK"))
+
+
+def _proc_paths(started_by: int | None) -> Iterator[str]:
+    """Every ``ns/net`` link and descriptor of every process and thread this process can see (of
+    those started by tick ``started_by`` at the latest, if given)."""
     for pid in (p for p in os.listdir("/proc") if p.isascii() and p.isdigit()):
         try:
+            if started_by is not None and _started(pid) > started_by:
+                continue
             tasks = os.listdir(f"/proc/{pid}/task")
             fds = os.listdir(f"/proc/{pid}/fd")
         except OSError:
@@ -87,9 +106,10 @@ def _proc_paths() -> Iterator[str]:
         yield from (f"/proc/{pid}/fd/{fd}" for fd in fds)
 
 
-def reachable_namespaces() -> set[int]:
-    """The inodes of every network namespace a process, a descriptor or a mount still holds."""
-    reachable = set(_links(_proc_paths()))
+def reachable_namespaces(started_by: int | None = None) -> set[int]:
+    """The inodes of every network namespace a process, a descriptor or a mount still holds
+    (processes started after tick ``started_by`` aside, if given: they cannot hold an older one)."""
+    reachable = set(_links(_proc_paths(started_by)))
     with open("/proc/self/mountinfo") as mounts:
         reachable.update(int(found.group(1)) for line in mounts if (found := _NET.search(line)))
     return reachable
@@ -102,7 +122,7 @@ def named_by(pid: int) -> list[str]:
 
 @pytest.mark.parametrize("ending", ENDINGS)
 def test_the_namespace_and_its_entries_go_with_the_process(runnable: None, ending: str) -> None:
-    before, host = reachable_namespaces(), host_count()
+    host = host_count()
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, ending],
         stdin=subprocess.PIPE,
@@ -116,7 +136,8 @@ def test_the_namespace_and_its_entries_go_with_the_process(runnable: None, endin
         inode, entries = map(int, report.split())
         assert entries == CONNS
         during = reachable_namespaces()
-        assert inode in during and inode not in before, "the count does not see the child's namespace"
+        own = int(_NET.fullmatch(os.readlink("/proc/self/ns/net")).group(1))  # type: ignore[union-attr]
+        assert inode in during and inode != own, "the count does not see the child's namespace"
         assert named_by(child.pid) == [], "an anonymous namespace has no name"
         if ending.startswith("SIG"):
             child.send_signal(getattr(signal, ending))
@@ -128,7 +149,8 @@ def test_the_namespace_and_its_entries_go_with_the_process(runnable: None, endin
         if child.poll() is None:
             child.kill()
             child.wait()
-    after = reachable_namespaces()
+    ended = now_ticks()
+    after = reachable_namespaces(started_by=ended)
     assert inode not in after, f"namespace net:[{inode}] ({CONNS} entries) outlived its process ({ending})"
     assert named_by(child.pid) == []
     assert host_count() == host, "the host's conntrack table changed"
