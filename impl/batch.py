@@ -194,6 +194,10 @@ class Batch:
         """The entries in order (the objects themselves: the layer writes results into them)."""
         return tuple(self._entries)
 
+    def errors(self) -> list[int]:
+        """Each entry's ``error``, in order (what the rfc sweep reads of its batch)."""
+        return [entry.error for entry in self._entries]
+
     def ops(self) -> tuple[BatchOp, ...]:
         """The ops in order, without their results."""
         return tuple(entry.op() for entry in self._entries)

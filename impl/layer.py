@@ -8,9 +8,10 @@ the layer dispatches them to the providers and keeps each connection's offload m
 
 Promises:
 
-- every locked method checks its arguments first (TypeError naming the bad one, a malformed
+- every public locked method checks its arguments first (TypeError naming the bad one, a malformed
   ``Ctx`` included, and then nothing has changed), then holds the layer's single lock for the
-  whole operation: every provider callback runs under it, and a batch takes it once;
+  whole operation: every provider callback runs under it, and a batch takes it once (the private
+  ``_submit_own``, impl's tracker submitting a batch it built, skips only the check);
 - a provider callback that calls a locked method of the same layer gets ``LayerReentryError``
   instead of a deadlock; a callback that raises counts as its documented failure value
   (RFC-RAISE, STRICT-RAISE), the remaining providers are still called and the lock is released;
@@ -212,7 +213,18 @@ class OffloadLayer:
     def submit(self, batch: Batch) -> None:
         """``ct_offload_op_batch_submit``: writes every entry's ``error`` (and under strict the
         ``last_used`` of a UPD; the rfc profiles set it to 0), under one hold of the lock."""
-        entries = checked_entries(batch)
+        self._submit_entries(checked_entries(batch))
+
+    def _submit_own(self, batch: Batch) -> None:
+        """``submit`` without checking the entries first, for impl's own tracker only: its sweep
+        fills its batch with UPD ops on ctxs its table built (``Conn.plain``), which cannot fail
+        the check, and nothing else can reach the batch before it is submitted. The check is a
+        pass over every op of every list (issue 16, ``nox -s bench -- sweep --cprofile``)."""
+        self._submit_entries(list(batch._entries))
+
+    def _submit_entries(self, entries: list[BatchEntry]) -> None:
+        """The locked part of ``submit``: the dispatch over well-formed ``entries``, as one batch
+        to every reader."""
         self._lock.acquire("submit")
         try:
             self._marks.begin_batch()

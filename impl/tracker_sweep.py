@@ -68,16 +68,11 @@ def refresh(
     given, is refilled (``Batch.refill``) rather than a new one built: the sweeper keeps one.
     """
     strict = layer.profile is Profile.STRICT
+    if config.batch_sweep:
+        batch = refresh_batch(layer, conns, stats, batch)
+        return [(entry.error, entry.last_used) for entry in batch.entries]
     # The refresh's ctx of a connection is built once and kept (``Conn.plain``): read it directly.
     ctxs = [conn.plain or conn.ctx() for conn in conns]
-    if config.batch_sweep:
-        if batch is None:
-            batch = Batch()
-        batch.refill(UPD, ctxs)
-        if conns or not strict:
-            layer.submit(batch)
-            stats.batches += 1
-        return [(entry.error, entry.last_used) for entry in batch.entries]
     results: list[tuple[int, int]] = []
     update = layer.conn_update
     for ctx in ctxs:
@@ -86,6 +81,20 @@ def refresh(
         results.append((0, stamp) if is_data else (ENODATA, 0))
     stats.updates += len(ctxs)
     return results
+
+
+def refresh_batch(layer: OffloadLayer, conns: Sequence[Conn], stats: TrackerStats, batch: Batch | None) -> Batch:
+    """TRACK-REFRESH with batching on: ``batch`` (or a new one) refilled with one UPD per
+    connection of ``conns`` in order and submitted (under strict only when it has ops); the
+    results are in its entries. The ctxs are the table's own (``Conn.plain``), so the batch is
+    submitted without the layer's entry check (``OffloadLayer._submit_own``)."""
+    if batch is None:
+        batch = Batch()
+    batch.refill(UPD, [conn.plain or conn.ctx() for conn in conns])
+    if conns or layer.profile is not Profile.STRICT:
+        layer._submit_own(batch)  # the tracker's own batch: see the docstring
+        stats.batches += 1
+    return batch
 
 
 class Sweeper:
@@ -170,7 +179,13 @@ class Sweeper:
                 self._clean(conn, "expired", cleaned)
         extended = now + self.config.sweep_interval
         kept = len(refreshed)
-        for conn, (error, _) in zip(asked, self._refresh(asked), strict=True):
+        # Only the errors are read (the timestamp is not used, E-TRACK-STALE): with batching on,
+        # straight from the batch's entries, without a result tuple per op (issue 16).
+        if self.config.batch_sweep:
+            errors = refresh_batch(self.layer, asked, self.stats, self._batch).errors()
+        else:
+            errors = [error for error, _ in self._refresh(asked)]
+        for conn, error in zip(asked, errors, strict=True):
             if error:
                 reason = errno_name(error)
                 self.stats.sweep_errors[reason] += 1

@@ -18,6 +18,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase, 
 
 from conformance import coverage, summary
 
+coverage.enable()  # the suite's coverage gate counts every op the model applies in this process
 _PHASES = ("reuse", "generate", "shrink", "explain")
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
 settings.register_profile(
