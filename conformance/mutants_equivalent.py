@@ -53,6 +53,27 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         for tail in ("strict=None", "", "strict=False")
     },
     ("model/tracker_sweep.py", "tracker_step", "assert_never(None)"): _UNREACHABLE,
+    ("model/tracker_sweep.py", "tracker_step", "-case _:"): _UNREACHABLE,
+    ("model/rfc.py", "_fallback", "raise AssertionError(None)"): (
+        "only the message of an unreachable assertion changes: every OpType is handled above it, and an invalid"
+        " type is answered EINVAL before"
+    ),
+    (
+        "model/tracker_sweep.py",
+        "refresh",
+        "fresh = stamp > 0 if (state.profile is Profile.STRICT) and False else stamp != 0",
+    ): "under strict conn_update answers the latest positive timestamp or 0 (STRICT-ASK-UPD), never a negative one",
+    **{
+        (
+            "model/tracker_sweep.py",
+            "refresh",
+            f"results.append(BatchResult(error=0 if fresh else Errno.ENODATA, {t}))",
+        ): (
+            "the last-used of a refresh that failed is never read: the rfc sweep reads only the error, and the strict"
+            " sweep reads last_used only when the error is 0"
+        )
+        for t in ("last_used=stamp if (fresh) or True else 0", "last_used=stamp if fresh else 1")
+    },
     ("model/verdict.py", "ask_void", "return state, (), BatchResult(error=None)"): (
         "a provider with nothing to do for a DEL, EST or FLUSH succeeded: its verdict is read only by "
         "STRICT-COMBINE-ALL and STRICT-KEEP, which both take any false error (0 or None) as success"

@@ -250,10 +250,14 @@ def source_line(mutant: Mutant, diff: str | None, root: Path = ROOT) -> int | No
 
 
 def judgement(mutant: Mutant, diff: str | None) -> str | None:
-    """Why ``mutant`` is equivalent, if ``conformance.mutants_equivalent`` records its mutated line."""
+    """Why ``mutant`` is equivalent, if ``conformance.mutants_equivalent`` records its mutated line
+    (for a mutant that only deletes lines: its first deleted line, prefixed with ``-``)."""
     if diff is None:
         return None
-    added = next((line[1:].strip() for line in changed_lines(diff)[1] if line.startswith("+")), None)
+    changes = changed_lines(diff)[1]
+    added = next((line[1:].strip() for line in changes if line.startswith("+")), None)
+    if added is None:
+        added = next(("-" + line[1:].strip() for line in changes if line.startswith("-")), None)
     return None if added is None else EQUIVALENT.get((mutant.path, mutant.function, added))
 
 

@@ -33,7 +33,7 @@ from model.provider import BatchItem, Behaviour, ProviderSpec, ProviderState
 from model.rfc import Undefined
 from model.state import LayerState, initial_state, mark_of
 from model.step import step
-from model.tracker import Commit, FlushAll, FlushFlow, Reply, Sweep, TrackerConfig, TrackerOp, start
+from model.tracker import Commit, FlushAll, FlushFlow, ForceExpire, Reply, Sweep, TrackerConfig, TrackerOp, start
 from model.tracker_sweep import tracker_step
 from model.vocab import PER_OP_CALLBACKS, Callback, Mark, OpType, Profile
 
@@ -51,9 +51,12 @@ def seen(state: ProviderState) -> Seen:
 @dataclass(frozen=True, slots=True)
 class Witness(Behaviour):
     """Takes everything, answers UPD with the time it is given, and remembers every time it saw.
-    With ``fail_del`` its first ``conn_del`` (or a DEL in a batch) fails with EIO."""
+    With ``fail_del`` its first ``conn_del`` (or a DEL in a batch) fails with EIO; with ``refuse``
+    its ``conn_add`` fails with ENOSPC; with ``no_data`` its ``conn_update`` answers 0 (no timestamp)."""
 
     fail_del: bool = False
+    refuse: bool = False
+    no_data: bool = False
 
     def initial_state(self) -> ProviderState:
         return ()
@@ -73,14 +76,14 @@ class Witness(Behaviour):
         return self._saw(state, "can", now), True
 
     def add(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
-        return self._saw(state, "add", now), 0
+        return self._saw(state, "add", now), 28 if self.refuse else 0
 
     def delete(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
         error = 5 if self._failing(state) else 0
         return self._saw(state, "del", now), error
 
     def update(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
-        return self._saw(state, "upd", now), now
+        return self._saw(state, "upd", now), 0 if self.no_data else now
 
     def established(self, state: ProviderState, ctx: Ctx, now: int) -> tuple[ProviderState, int]:
         return self._saw(state, "est", now), 0
@@ -182,3 +185,40 @@ def test_every_callback_of_every_tracker_event_sees_that_events_time(profile: Pr
     seen_callbacks = {what for p in state.layer.pstates for what, _ in seen(p)}
     assert {"add", "del", "est"} <= seen_callbacks
     assert "upd" in seen_callbacks or "batch" in seen_callbacks
+
+
+SWEEP_CLEANS: dict[str, tuple[Witness, list[Profile], list[tuple[int, TrackerOp]]]] = {
+    # TRACK-SWEEP-RFC: an expired connection nothing offloaded is cleaned during the walk (rfc-v1
+    # tells the layer of every clean).
+    "expired-not-offloaded": (Witness(refuse=True), [Profile.RFC_V1], [(1000, Commit(flow=0))]),
+    # TRACK-SWEEP-RFC and -STRICT: a UPD without data cleans its expired connection.
+    "no-data": (Witness(no_data=True), list(Profile), [(1000, Commit(flow=0))]),
+    # TRACK-SWEEP-STRICT: a force-expired offloaded connection is cleaned without asking.
+    "forced": (Witness(), [Profile.STRICT], [(1000, Commit(flow=0)), (2000, ForceExpire(flow=0))]),
+}
+
+
+@pytest.mark.parametrize("case", list(SWEEP_CLEANS))
+def test_a_connection_the_sweep_cleans_is_removed_at_the_sweeps_time(case: str) -> None:
+    behaviour, profiles, events = SWEEP_CLEANS[case]
+    spec = ProviderSpec(name="p", callbacks=frozenset({Callback.INIT, *PER_OP_CALLBACKS}), behaviour=behaviour)
+    for profile in profiles:
+        config = TrackerConfig(dpif_classes=("p",), requested=("p",), n_conn_limit=128)
+        state, _, _ = start(profile, (spec,), config)
+        for now, event in events:
+            state, _ = tracker_step(state, event, now)
+        before = len(seen(state.layer.pstates[0]))
+        state, step_ = tracker_step(state, Sweep(), 70_000)
+        assert step_.result.cleaned, f"{case} {profile.value}: nothing cleaned"  # type: ignore[union-attr]
+        new = seen(state.layer.pstates[0])[before:]
+        assert ("del", 70_000) in new and {t for _, t in new} == {70_000}, f"{case} {profile.value}: {new}"
+
+
+def test_a_native_provider_asked_about_policy_alone_sees_the_ops_time() -> None:
+    # STRICT-ASK-POLICY: a native class without can_offload is asked through a batch of one (in
+    # ``world`` the per-op class answers first and stops the search, so it is asked alone here).
+    spec = ProviderSpec(name="batch-only", callbacks=frozenset({Callback.BATCH}), behaviour=Witness())
+    state = initial_state(Profile.STRICT, (spec,))
+    state, _ = step(state, Register(provider=0), 1000)
+    state, _ = step(state, CanOffload(ctx=Ctx.of(1)), 2000)
+    assert seen(state.pstates[0])[-1] == ("batch", 2000)

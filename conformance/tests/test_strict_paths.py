@@ -97,3 +97,34 @@ def test_a_holder_without_conn_update_has_no_data_in_a_batch_too(target: Any) ->
         "steps": [{"do": "add", "conn": 0}, {"do": "upd", "conn": 0}, {"do": "batch", "ops": [["UPD", 0]]}],
     }
     assert strict(scenario, target)["returns"] == [0, 0, [61]]
+
+
+@TARGETS
+def test_a_native_batch_answer_of_success_without_a_timestamp_is_no_data(target: Any) -> None:
+    # batch_errors writes error 0 into the UPD op but no timestamp: STRICT-ASK-UPD's normal form
+    # (a success needs a positive timestamp) applies to what a native batch_submit writes too.
+    scenario = {
+        "providers": [{"name": "n", "callbacks": ["add", "batch"], "batch_errors": {"0": 0}}],
+        "steps": [{"do": "add", "conn": 0}, {"do": "batch", "ops": [["UPD", 0]]}],
+        "batch_timestamps": True,
+    }
+    out = strict(scenario, target)
+    assert out["returns"][1] == [61]
+    assert out["timestamps"][1] == [0]
+
+
+@TARGETS
+def test_a_provider_registered_again_holds_nothing_it_held_before(target: Any) -> None:
+    # STRICT-UNREG: unregistering a holds nothing any more, so after it registers again only b
+    # is told of the DEL.
+    scenario = {
+        "providers": [{"name": "a"}, {"name": "b"}],
+        "steps": [
+            {"do": "add", "conn": 0},
+            {"do": "unregister", "provider": 0},
+            {"do": "register", "provider": 0},
+            {"do": "del", "conn": 0},
+        ],
+    }
+    out = strict(scenario, target)
+    assert [call for call in out["trace"] if call[1] == "del"] == [["b", "del", 0]]
