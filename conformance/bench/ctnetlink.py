@@ -28,16 +28,14 @@ the floor's adds and deletes at 8,192 per push, in a namespace of their own.
 
 from __future__ import annotations
 
-import gc
 import struct
-import time
 from collections.abc import Callable, Iterator
 
 from pyroute2 import Conntrack
 from pyroute2.netlink.nfnetlink.nfctsocket import IPS_CONFIRMED, NFCTAttrTuple
 
 from conformance.bench.profiling import Workload
-from conformance.bench.timing import Figure, Goal, Ratio, Section, interleaved, ratio_goal, spread_text
+from conformance.bench.timing import Figure, Goal, Ratio, Section, interleaved, ratio_goal, spread_text, timed
 from impl.switchdev.ctnetlink import RCVBUF, SNDBUF, CtnetlinkEngine, probe
 from impl.switchdev.ctnetlink_codec import ack_last
 from impl.switchdev.ctnetlink_netns import open_socket, size_buffers
@@ -58,17 +56,6 @@ _HEADER = struct.Struct("=IHHI")  # nlmsg_len, nlmsg_type, nlmsg_flags, nlmsg_se
 _SEQ = struct.Struct(">I")
 NLMSG_ERROR = 2
 _INSERT, _REMOVE = EngineOpKind.INSERT, EngineOpKind.REMOVE
-
-
-def _timed(func: Callable[[], None]) -> float:
-    gc.collect()
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        func()
-        return time.perf_counter() - start
-    finally:
-        gc.enable()
 
 
 def _engine_work(
@@ -99,7 +86,7 @@ def _check_engine(ops: list[EngineOp], results: list[EngineResult], batch: int) 
 def _engine_phase(engine: CtnetlinkEngine, ops: list[EngineOp], batch: int) -> float:
     """Seconds to submit, push and poll ``ops`` in batches of ``batch``; every result must be 0."""
     run, results = _engine_work(engine, ops, batch)
-    elapsed = _timed(run)
+    elapsed = timed(run)()
     _check_engine(ops, results, batch)
     return elapsed
 
@@ -132,7 +119,7 @@ class RawFloor:
     def phase(self, kind: str) -> float:
         """Seconds to send every buffer of ``kind`` and read its acknowledgement (errors fail)."""
         run, failed = self.work(kind)
-        elapsed = _timed(run)
+        elapsed = timed(run)()
         if failed:
             raise RuntimeError(f"raw floor {kind}: {len(failed)} errors, first errno {failed[0]}")
         return elapsed
@@ -183,7 +170,7 @@ def _pyroute2_rates(namespace: str, conns: list[ConnRef]) -> tuple[float, float]
             for orig, _ in pairs:
                 ct.entry("del", tuple_orig=orig)
 
-        return len(conns) / _timed(add), len(conns) / _timed(delete)
+        return len(conns) / timed(add)(), len(conns) / timed(delete)()
     finally:
         ct.close()
 

@@ -42,20 +42,12 @@ from model.ops import (
     Update,
     batch_kind,
 )
-from model.vocab import Callback, OpType
+from model.vocab import PER_OP_CALLBACKS, Callback, OpType
 
 JSON = Any
 
 #: The per-op callbacks and ``batch_submit``: what "every subset of callbacks" ranges over.
-ALL_CALLBACKS: tuple[Callback, ...] = (
-    Callback.ADD,
-    Callback.DEL,
-    Callback.UPD,
-    Callback.EST,
-    Callback.CAN,
-    Callback.FLUSH,
-    Callback.BATCH,
-)
+ALL_CALLBACKS: tuple[Callback, ...] = (*PER_OP_CALLBACKS, Callback.BATCH)
 #: The single-op steps that act on one connection, as the scenario protocol spells them.
 CONN_STEPS = ("add", "del", "upd", "est", "can")
 #: An invalid op type value (``enum ct_offload_op_type`` ends at EST = 5).

@@ -79,9 +79,19 @@ def test_a_native_that_is_no_target_does_not_stop_the_next_one(target: Any) -> N
 
 
 @TARGETS
-def test_a_native_upd_without_a_timestamp_is_no_data(target: Any) -> None:
+@pytest.mark.parametrize(
+    "native",
+    [
+        {"name": "n", "callbacks": ["add", "batch"]},
+        # batch_errors writes error 0 into the UPD op but no timestamp: STRICT-ASK-UPD's normal
+        # form (a success needs a positive timestamp) applies to what a native batch_submit writes.
+        {"name": "n", "callbacks": ["add", "batch"], "batch_errors": {"0": 0}},
+    ],
+    ids=["no-timestamp", "success-without-timestamp"],
+)
+def test_a_native_upd_without_a_timestamp_is_no_data(target: Any, native: dict[str, Any]) -> None:
     scenario = {
-        "providers": [{"name": "n", "callbacks": ["add", "batch"]}],
+        "providers": [native],
         "steps": [{"do": "add", "conn": 0}, {"do": "batch", "ops": [["UPD", 0]]}],
         "batch_timestamps": True,
     }
@@ -97,20 +107,6 @@ def test_a_holder_without_conn_update_has_no_data_in_a_batch_too(target: Any) ->
         "steps": [{"do": "add", "conn": 0}, {"do": "upd", "conn": 0}, {"do": "batch", "ops": [["UPD", 0]]}],
     }
     assert strict(scenario, target)["returns"] == [0, 0, [61]]
-
-
-@TARGETS
-def test_a_native_batch_answer_of_success_without_a_timestamp_is_no_data(target: Any) -> None:
-    # batch_errors writes error 0 into the UPD op but no timestamp: STRICT-ASK-UPD's normal form
-    # (a success needs a positive timestamp) applies to what a native batch_submit writes too.
-    scenario = {
-        "providers": [{"name": "n", "callbacks": ["add", "batch"], "batch_errors": {"0": 0}}],
-        "steps": [{"do": "add", "conn": 0}, {"do": "batch", "ops": [["UPD", 0]]}],
-        "batch_timestamps": True,
-    }
-    out = strict(scenario, target)
-    assert out["returns"][1] == [61]
-    assert out["timestamps"][1] == [0]
 
 
 @TARGETS
