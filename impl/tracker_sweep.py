@@ -122,7 +122,6 @@ class Sweeper:
         # One batch, refilled for every list: its entries are reused (``Batch.refill``), which
         # halves what adding an op costs (issue 16); the results are read before the next list.
         self._batch = Batch()
-        self._empty = Batch()  # never filled: the batch of an empty list
 
     def sweep(self, now: int) -> SweepReport:
         """One run of the clean thread at ``now`` (``conntrack_clean``): the lists from
@@ -144,12 +143,11 @@ class Sweeper:
             members = self.table.walk(index)
             index += 1
             if not members:
-                # An empty list: strict does nothing; the rfc profiles submit its empty batch, when
-                # the sweep batches (E-BATCH-EMPTY), and nothing else. Most lists of a small
-                # table are empty (issue 16).
-                if not strict and self.config.batch_sweep:
-                    self.layer.submit(self._empty)
-                    self.stats.batches += 1
+                # An empty list: its refresh alone, which is an empty batch the rfc profiles still
+                # submit when the sweep batches (E-BATCH-EMPTY), and nothing under strict. Most
+                # lists of a small table are empty (issue 16).
+                if self.config.batch_sweep:
+                    refresh_batch(self.layer, (), self.stats, self._batch)
                 continue
             walked += len(members)
             sweep_list(members, now, cleaned, refreshed)
